@@ -1,0 +1,33 @@
+/* vmm/config: lq-vmm's command line, parsed into one vm_config. */
+#ifndef LQ_VMM_CONFIG_H
+#define LQ_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VM_MAX_CPUS 255
+
+enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_UNIX, SERIAL_NONE };
+enum reboot_action { REBOOT_RESTART, REBOOT_EXIT };
+enum pvm_mode { PVM_AUTO, PVM_ON, PVM_OFF };
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	uint64_t memory;
+	unsigned cpus;
+	enum serial_mode serial;
+	const char *serial_path;
+	enum reboot_action reboot;
+	enum pvm_mode pvm;
+	bool guest_decompress; /* bzImage: let the guest unpack itself */
+};
+
+/* 0 on success, 1 when --help/--version was handled (exit 0), -EINVAL
+ * after printing what is wrong. */
+int config_parse(struct vm_config *cfg, int argc, char **argv);
+/* "512M", "8G", "65536K", "1073741824": bytes, or -EINVAL. */
+int config_parse_size(const char *s, uint64_t *out);
+
+#endif
