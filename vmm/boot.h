@@ -61,8 +61,8 @@ int boot_e820(const struct vm *vm, struct e820_entry *out, unsigned max);
 int boot_write_tables(struct vm *vm);
 /* The user's command line, plus `extra` (if not already there). */
 int boot_write_cmdline(struct vm *vm, const char *extra);
-/* What a Linux guest needs on this host: on PVM hosts "noxsave", since
- * KVM there keeps XSAVE visible in CPUID yet cannot emulate XSAVE. */
+/* What a Linux guest needs on this host: on PVM hosts, no XSAVE and no
+ * SIMD-instruction users in the kernel (see boot.c). */
 const char *boot_linux_extra_cmdline(const struct vm *vm);
 int boot_load_initrd(struct vm *vm, uint64_t max_end, uint64_t *addr, uint64_t *size);
 int boot_write_start_info(struct vm *vm, uint64_t initrd_addr, uint64_t initrd_size);

@@ -22,6 +22,7 @@ static void config_usage(FILE *f)
 	      "                     unpacking it on the host (slower; for debugging)\n"
 	      "  --pvm MODE         PVM-host workarounds: auto | on | off (default auto)\n"
 	      "  --log-level LEVEL  debug | info | warn | error\n"
+	      "signals: SIGINT/SIGTERM stop the VM, SIGQUIT prints every vCPU's registers\n"
 	      "exit status: 0 guest powered off (or rebooted with --reboot exit), 1 error,\n"
 	      "             2 guest crashed (triple fault, emulation failure), odd values\n"
 	      "             from the debug-exit port 0xf4: (value << 1) | 1\n", f);

@@ -14,6 +14,30 @@
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
 
+static void console_backlog_add(struct console *c, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		c->backlog[(c->backlog_head + c->backlog_len) % CONSOLE_BACKLOG] = p[i];
+		if (c->backlog_len < CONSOLE_BACKLOG)
+			c->backlog_len++;
+		else
+			c->backlog_head = (c->backlog_head + 1) % CONSOLE_BACKLOG;
+	}
+}
+
+/* Sends the backlog to a newly attached client (lock held). */
+static void console_backlog_replay(struct console *c, int fd)
+{
+	size_t first = c->backlog_len;
+
+	if (c->backlog_head + first > CONSOLE_BACKLOG)
+		first = CONSOLE_BACKLOG - c->backlog_head;
+	/* Best effort: a client too slow to take it loses the history only. */
+	if (send(fd, c->backlog + c->backlog_head, first, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)first &&
+	    c->backlog_len > first)
+		send(fd, c->backlog, c->backlog_len - first, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void console_write(void *ctx, const void *buf, size_t len)
 {
 	struct console *c = ctx;
@@ -21,6 +45,8 @@ static void console_write(void *ctx, const void *buf, size_t len)
 	int fd;
 
 	pthread_mutex_lock(&c->lock);
+	if (c->mode == SERIAL_UNIX)
+		console_backlog_add(c, p, len);
 	fd = c->mode == SERIAL_UNIX ? c->client_fd : c->out_fd;
 	while (fd >= 0 && len) {
 		ssize_t n = c->mode == SERIAL_UNIX ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
@@ -64,6 +90,7 @@ static int console_listen(struct console *c, const char *path)
 		return -ENAMETOOLONG;
 	}
 	strcpy(addr.sun_path, path);
+	c->path = path;
 	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->listen_fd < 0)
 		return -errno;
@@ -121,8 +148,10 @@ void console_close(struct console *c)
 		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
 	if (c->mode == SERIAL_FILE && c->out_fd >= 0)
 		close(c->out_fd);
-	if (c->listen_fd >= 0)
+	if (c->listen_fd >= 0) {
 		close(c->listen_fd);
+		unlink(c->path);
+	}
 	if (c->client_fd >= 0)
 		close(c->client_fd);
 	if (c->space_efd >= 0)
@@ -202,6 +231,7 @@ int console_accept(struct console *c)
 	if (c->client_fd >= 0)
 		close(c->client_fd); /* the newest client takes the console over */
 	c->client_fd = fd;
+	console_backlog_replay(c, fd);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }

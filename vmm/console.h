@@ -7,22 +7,31 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <termios.h>
 
 #include "devices/serial.h"
 #include "vmm/config.h"
 
+#define CONSOLE_BACKLOG 65536
+
 struct console {
 	enum serial_mode mode;
 	int in_fd, out_fd;     /* stdio or file */
 	int listen_fd;         /* unix */
+	const char *path;      /* unix: removed again on close */
 	int client_fd;         /* unix: the attached client, or -1 */
 	int space_efd;         /* UART receive buffer has room again */
 	bool tty;
 	bool escape;           /* last input byte was Ctrl-A */
 	bool quit;             /* user typed Ctrl-A x */
 	struct termios saved;
-	pthread_mutex_t lock;  /* client_fd vs vCPU-thread writes */
+	pthread_mutex_t lock;  /* client_fd, backlog vs vCPU-thread writes */
+	/* unix: the last CONSOLE_BACKLOG bytes of output, replayed to each
+	 * client that attaches, so boot messages are not lost. */
+	uint8_t backlog[CONSOLE_BACKLOG];
+	size_t backlog_head, backlog_len;
 	struct serial *serial;
 };
 

@@ -30,6 +30,7 @@ static int main_signalfd(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
+	sigaddset(&set, SIGQUIT);
 	/* Blocked before any thread starts, so every thread inherits it and
 	 * only the signalfd sees these signals. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -69,7 +70,13 @@ static void main_loop(struct vm *vm, struct console *con, int sfd)
 		if (p[PFD_SIGNAL].revents) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (read(sfd, &si, sizeof(si)) != sizeof(si)) {
+				/* nothing */
+			} else if (si.ssi_signo == SIGQUIT) {
+				/* Operator's "where is it?": registers of every vCPU. */
+				for (unsigned i = 0; i < vm->nr_vcpus; i++)
+					vcpu_request_dump(&vm->vcpus[i]);
+			} else {
 				log_info("got signal %u: stopping the VM", si.ssi_signo);
 				vm_request_exit(vm, VM_EXIT_SIGNAL, 128 + (int)si.ssi_signo);
 			}

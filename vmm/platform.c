@@ -21,6 +21,8 @@ void platform_acpi_config(const struct vm *vm, struct acpi_config *ac)
 		.pm_tmr_port = PLATFORM_PM_TMR_PORT,
 		.reset_port = PLATFORM_RESET_PORT,
 		.reset_value = PLATFORM_RESET_VALUE,
+		.com1_port = vm->serial ? SERIAL_COM1_PORT : 0,
+		.com1_irq = SERIAL_COM1_IRQ,
 	};
 }
 

@@ -220,6 +220,8 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (!atomic_load(&v->stop)) {
+		if (atomic_exchange(&v->dump, false))
+			vcpu_dump(v, stderr);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;
@@ -265,6 +267,15 @@ int vcpu_start(struct vcpu *v)
 void vcpu_kick(struct vcpu *v)
 {
 	atomic_store(&v->stop, true);
+	if (v->run)
+		v->run->immediate_exit = 1;
+	if (v->started)
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_request_dump(struct vcpu *v)
+{
+	atomic_store(&v->dump, true);
 	if (v->run)
 		v->run->immediate_exit = 1;
 	if (v->started)

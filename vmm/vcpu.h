@@ -25,6 +25,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	atomic_bool stop;
+	atomic_bool dump;           /* print registers at the next exit */
 	struct vcpu_stats stats;
 	uint64_t emul_counts[16];   /* per pvm_insn kind */
 };
@@ -32,6 +33,8 @@ struct vcpu {
 int vcpu_create(struct vm *vm, unsigned id, struct vcpu *v);
 int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
+/* Asks a running vCPU to print its registers to stderr and go on. */
+void vcpu_request_dump(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
 /* Registers, segments, control registers and code bytes at RIP. */

@@ -98,6 +98,11 @@ static int vm_setup_kvm(struct vm *vm)
 		log_error("KVM platform set-up (TSS, irqchip, PIT) failed: %s", strerror(errno));
 		return -errno;
 	}
+	/* No catch-up of missed PIT ticks: a guest whose tick handler runs
+	 * slower than the tick (guest ring 0 on PVM hosts) would otherwise be
+	 * buried in re-injected interrupts and never make progress. */
+	if (ioctl(vm->vm_fd, KVM_REINJECT_CONTROL, &(struct kvm_reinject_control){ .pit_reinject = 0 }) < 0)
+		log_warn("cannot turn off PIT tick re-injection: %s", strerror(errno));
 	return 0;
 }
 

@@ -11,13 +11,25 @@
 #include "vmm/vm.h"
 
 #define CPUID_MAX_ENTRIES 256
+#define CPUID_1_ECX_PCLMUL (1u << 1)
+#define CPUID_1_ECX_SSSE3 (1u << 9)
 #define CPUID_1_ECX_CX16 (1u << 13)
+#define CPUID_1_ECX_SSE41 (1u << 19)
+#define CPUID_1_ECX_SSE42 (1u << 20)
+#define CPUID_1_ECX_AES (1u << 25)
 #define CPUID_1_ECX_XSAVE (1u << 26)
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
 #define CPUID_1_ECX_AVX (1u << 28)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 #define CPUID_1_EDX_HTT (1u << 28)
 #define CPUID_7_EBX_AVX_MASK 0xdc230020u /* AVX2, AVX-512 F/DQ/IFMA/CD/BW/VL */
+#define CPUID_7_EBX_SHA (1u << 29)
+/* Features whose kernel users are SIMD routines (blake2s, crc32c, AES,
+ * SHA, raid6) that KVM's instruction emulator cannot execute: with them
+ * hidden, a Linux guest picks its generic C code in ring 0. */
+#define CPUID_1_ECX_PVM_HIDE (CPUID_1_ECX_PCLMUL | CPUID_1_ECX_SSSE3 | CPUID_1_ECX_CX16 | \
+			      CPUID_1_ECX_SSE41 | CPUID_1_ECX_SSE42 | CPUID_1_ECX_AES | \
+			      CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX)
 
 static void cpuid_filter(struct vm *vm, struct kvm_cpuid_entry2 *e)
 {
@@ -28,14 +40,14 @@ static void cpuid_filter(struct vm *vm, struct kvm_cpuid_entry2 *e)
 		if (vm->nr_vcpus > 1)
 			e->edx |= CPUID_1_EDX_HTT;
 		/* KVM's instruction emulator, which runs guest ring 0 on PVM
-		 * hosts, cannot execute XSAVE/XRSTOR or CMPXCHG16B. */
+		 * hosts, cannot execute XSAVE/XRSTOR, CMPXCHG16B or SIMD code.
+		 * (PVM keeps XSAVE visible whatever we say: see boot.c.) */
 		if (vm->pvm)
-			e->ecx &= ~(CPUID_1_ECX_CX16 | CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE |
-				    CPUID_1_ECX_AVX);
+			e->ecx &= ~CPUID_1_ECX_PVM_HIDE;
 		break;
 	case 7:
 		if (vm->pvm && e->index == 0)
-			e->ebx &= ~CPUID_7_EBX_AVX_MASK;
+			e->ebx &= ~(CPUID_7_EBX_AVX_MASK | CPUID_7_EBX_SHA);
 		break;
 	case 0xd:
 		if (vm->pvm)

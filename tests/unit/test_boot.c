@@ -70,8 +70,10 @@ static void test_elf_ok(void **state)
 	memcpy(im.note.name, "Xen\0\0\0\0\0", 8);
 	im.note.nh.n_type = 18;
 	im.note.nh.n_descsz = 4;
+	memcpy(im.note.name + 4, &(uint32_t){ 0x100008 }, 4); /* desc follows the 4-byte name */
 	assert_int_equal(boot_elf(&vm, (uint8_t *)&im, sizeof(im)), 0);
 	assert_int_equal(vm.entry.mode, BOOT_PVH32);
+	assert_int_equal(vm.entry.rip, 0x100008);
 	guest_mem_free(&vm.mem);
 }
 

@@ -1,0 +1,21 @@
+/* tests/guest: the tests. Each prints its own result line(s) and returns
+ * true on success. */
+#ifndef TG_TESTS_H
+#define TG_TESTS_H
+
+#include <stdbool.h>
+
+#include "tg_acpi.h"
+#include "tg_boot.h"
+
+/* "LQTG: memtest ok pages=<n>" / "LQTG: memtest FAIL ..." */
+bool tg_test_mem(const struct tg_boot *b);
+/* "LQTG: cpus=<n>", and "LQTG: smp FAIL expected=<m> got=<n>" */
+bool tg_test_smp(const struct tg_acpi *a);
+/* "LQTG: ticks=<n>", and "LQTG: timer FAIL" if none */
+bool tg_test_timer(void);
+
+/* C entry of an AP, called by the trampoline with its arrival index. */
+void tg_ap_main(unsigned idx);
+
+#endif
