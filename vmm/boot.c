@@ -97,10 +97,9 @@ int boot_load(struct vm *vm)
 		goto out;
 	if (len >= 4 && !memcmp(img, "\177ELF", 4)) {
 		err = boot_elf(vm, img, len);
-		/* The test guest (our note) needs nothing; a vmlinux is Linux. */
 		if (!err)
-			err = boot_write_cmdline(vm, vm->entry.rbx && vm->entry.mode == BOOT_LONG64 ?
-							     NULL : boot_linux_extra_cmdline(vm));
+			err = boot_write_cmdline(vm, vm->entry.linux_kernel ?
+						     boot_linux_extra_cmdline(vm) : NULL);
 	} else {
 		err = boot_linux_bzimage(vm, img, len);
 		if (!err)

@@ -12,6 +12,7 @@
 #define LQ_VMM_BOOT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define BOOT_GDT_ADDR 0x500
@@ -50,6 +51,7 @@ struct boot_elf_info {
 	uint64_t entry;  /* e_entry */
 	uint64_t pvh32;  /* Xen PVH 32-bit entry note, or 0 */
 	uint64_t lq64;   /* limiquantix 64-bit entry note, or 0 */
+	bool linux_note; /* has a note owned by "Linux": a vmlinux */
 	uint64_t top;    /* end of the highest segment */
 };
 

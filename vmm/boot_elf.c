@@ -37,6 +37,8 @@ static void elf_scan_notes(const uint8_t *p, uint64_t len, struct boot_elf_info 
 
 			memcpy(&v, p + desc_off, 4);
 			e->pvh32 = v;
+		} else if (nh.n_namesz == 6 && !memcmp(p + name_off, "Linux", 6)) {
+			e->linux_note = true;
 		} else if (nh.n_namesz == 12 && !memcmp(p + name_off, "limiquantix", 12) &&
 			   nh.n_type == LQ_NOTE_ENTRY64 && nh.n_descsz == 8) {
 			memcpy(&e->lq64, p + desc_off, 8);
@@ -127,6 +129,7 @@ int boot_elf(struct vm *vm, const uint8_t *img, size_t len)
 		vm->entry = (struct boot_entry){ BOOT_PVH32, e.pvh32, 0, BOOT_START_INFO_ADDR };
 	else
 		vm->entry = (struct boot_entry){ BOOT_LONG64, e.entry, BOOT_ZERO_PAGE_ADDR, 0 };
+	vm->entry.linux_kernel = e.linux_note;
 	log_debug("ELF: entry %#llx (%s)", (unsigned long long)vm->entry.rip,
 		  e.lq64 ? "limiquantix 64-bit" : e.pvh32 ? "PVH 32-bit" : "e_entry 64-bit");
 	return 0;

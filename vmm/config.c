@@ -25,7 +25,8 @@ static void config_usage(FILE *f)
 	      "signals: SIGINT/SIGTERM stop the VM, SIGQUIT prints every vCPU's registers\n"
 	      "exit status: 0 guest powered off (or rebooted with --reboot exit), 1 error,\n"
 	      "             2 guest crashed (triple fault, emulation failure), odd values\n"
-	      "             from the debug-exit port 0xf4: (value << 1) | 1\n", f);
+	      "             from the debug-exit port 0xf4: (value << 1) | 1,\n"
+	      "             128+N stopped by signal N\n", f);
 }
 
 int config_parse_size(const char *s, uint64_t *out)

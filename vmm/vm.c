@@ -130,6 +130,8 @@ static int vm_setup_memory(struct vm *vm)
 	return 0;
 }
 
+static bool vm_pvm_logged;
+
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct serial *serial)
 {
 	int err;
@@ -146,8 +148,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct serial *serial)
 	if (vm->exit_efd < 0)
 		return -errno;
 	vm->pvm = pvm_detect(cfg->pvm);
-	if (vm->pvm)
+	if (vm->pvm && !vm_pvm_logged) {
+		vm_pvm_logged = true; /* once, not on every guest reboot */
 		log_info("host KVM is PVM-based: hiding XSAVE/CX16 and finishing the instructions its emulator cannot run");
+	}
 	err = vm_setup_kvm(vm);
 	if (!err)
 		err = vm_setup_memory(vm);

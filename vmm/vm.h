@@ -27,7 +27,7 @@ enum vm_exit_reason {
 	VM_EXIT_DEBUG,      /* debug-exit port: the guest chose the status */
 	VM_EXIT_CRASH,      /* triple fault, internal error: status 2 */
 	VM_EXIT_ERROR,      /* VMM-side failure: status 1 */
-	VM_EXIT_SIGNAL,     /* lq-vmm was asked to stop: status 1 */
+	VM_EXIT_SIGNAL,     /* lq-vmm was asked to stop: status 128 + signal */
 };
 
 /* Boot entry state computed by the loaders for the BSP. */
@@ -37,6 +37,7 @@ struct boot_entry {
 	uint64_t rip;
 	uint64_t rsi; /* zero page (Linux 64-bit boot protocol) */
 	uint64_t rbx; /* hvm_start_info (PVH and the test guest) */
+	bool linux_kernel; /* gets the PVM-host command line additions */
 };
 
 struct vm {

@@ -34,6 +34,8 @@ struct tg_acpi {
 	bool pm_tmr_32bit;
 	bool hw_reduced;
 	struct tg_gas sleep_ctl;  /* hardware-reduced ACPI's sleep register */
+	struct tg_gas reset_reg;  /* FADT RESET_REG, address 0 if none */
+	uint8_t reset_value;
 	bool have_s5;
 	uint8_t s5_typ;           /* SLP_TYP for S5 */
 };

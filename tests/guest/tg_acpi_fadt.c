@@ -12,7 +12,10 @@
 #define TG_FADT_X_DSDT 140
 #define TG_FADT_X_PM1A_CNT 172
 #define TG_FADT_X_PM_TMR 208
+#define TG_FADT_RESET_REG 116
+#define TG_FADT_RESET_VALUE 128
 #define TG_FADT_SLEEP_CTL 244
+#define TG_FADT_RESET_REG_SUP (1u << 10)
 #define TG_FADT_TMR_VAL_EXT (1u << 8)
 #define TG_FADT_HW_REDUCED (1u << 20)
 #define TG_GAS_IO 1
@@ -48,6 +51,10 @@ void tg_acpi_parse_fadt(const uint8_t *t, struct tg_acpi *a)
 	a->pm_tmr_32bit = flags & TG_FADT_TMR_VAL_EXT;
 	a->pm1a_cnt = tg_fadt_port(t, len, TG_FADT_PM1A_CNT, TG_FADT_X_PM1A_CNT);
 	a->pm_tmr = tg_fadt_port(t, len, TG_FADT_PM_TMR, TG_FADT_X_PM_TMR);
+	if ((flags & TG_FADT_RESET_REG_SUP) && tg_fadt_has(len, TG_FADT_RESET_VALUE, 1)) {
+		memcpy(&a->reset_reg, t + TG_FADT_RESET_REG, sizeof(a->reset_reg));
+		a->reset_value = t[TG_FADT_RESET_VALUE];
+	}
 	if (tg_fadt_has(len, TG_FADT_SLEEP_CTL, sizeof(a->sleep_ctl)))
 		memcpy(&a->sleep_ctl, t + TG_FADT_SLEEP_CTL, sizeof(a->sleep_ctl));
 	if (tg_fadt_has(len, TG_FADT_X_DSDT, 8))

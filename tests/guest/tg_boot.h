@@ -56,6 +56,7 @@ struct tg_opts {
 	bool bench;      /* hello, then power off at once */
 	bool fail;       /* report FAIL on purpose */
 	bool triple;     /* exit=triple: triple fault on purpose */
+	bool reset;      /* exit=reset: reboot through the FADT reset register */
 	bool idle;       /* after the verdict, print "LQTG: idle" and halt */
 	bool pages_2m;   /* pages=2m: never use 1 GiB pages */
 };

@@ -61,6 +61,8 @@ static void tg_parse_word(const char *w, size_t n, struct tg_opts *o)
 		o->idle = true;
 	else if (tg_streq_n(w, n, "exit=triple"))
 		o->triple = true;
+	else if (tg_streq_n(w, n, "exit=reset"))
+		o->reset = true;
 	else if (tg_streq_n(w, n, "pages=2m"))
 		o->pages_2m = true;
 	else if (n >= 6 && !memcmp(w, "tests=", 6))

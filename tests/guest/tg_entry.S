@@ -15,6 +15,8 @@
 tg_start32:
 	cli
 	cld
+	/* PVH leaves ESP undefined; the far return below needs a stack. */
+	movl $(tg_kstacks + TG_KSTACK_SIZE), %esp
 	/* EBX carries the start info through to tg_start64: keep it. */
 
 	/* Clear PML4 and PDPT (.bss.noinit: nothing is assumed about it). */

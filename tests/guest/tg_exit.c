@@ -72,6 +72,22 @@ void tg_exit_fail(const char *what)
 	tg_halt_forever();
 }
 
+void tg_exit_reset(void)
+{
+	const struct tg_acpi *a = tg_exit_acpi;
+
+	if (!a || !a->reset_reg.addr)
+		tg_exit_fail("exit=reset: the FADT has no reset register");
+	if (a->reset_reg.space == 1)
+		tg_outb((uint16_t)a->reset_reg.addr, a->reset_value);
+	else if (a->reset_reg.space == 0 && a->reset_reg.addr < 0x100000000ULL)
+		*(volatile uint8_t *)(uintptr_t)a->reset_reg.addr = a->reset_value;
+	else
+		tg_exit_fail("exit=reset: reset register in an unsupported space");
+	tg_tsc_delay_us(TG_POWEROFF_WAIT_US);
+	tg_exit_fail("exit=reset: still running after the reset write");
+}
+
 void tg_exit_triple_fault(void)
 {
 	struct __attribute__((packed)) {

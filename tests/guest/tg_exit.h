@@ -22,6 +22,9 @@ __attribute__((noreturn)) void tg_exit_pass(void);
 __attribute__((noreturn)) void tg_exit_fail(const char *what);
 /* Power off now, without a verdict line (the bench option). */
 __attribute__((noreturn)) void tg_exit_poweroff(void);
+/* Reboot through the FADT reset register; FAIL if there is none or it
+ * does not take effect. */
+__attribute__((noreturn)) void tg_exit_reset(void);
 /* Empty IDT, then an exception: the VMM must see a triple fault. */
 __attribute__((noreturn)) void tg_exit_triple_fault(void);
 

@@ -121,6 +121,10 @@ void tg_main(uint64_t start_info)
 	job = (struct tg_acpi_job){ boot.rsdp, &acpi };
 	tg_user_run(tg_acpi_user, &job);
 	tg_exit_set_acpi(&acpi);
+	if (opts.reset) {
+		tg_printf("LQTG: reset requested\n");
+		tg_exit_reset();
+	}
 	if (opts.bench)
 		tg_exit_poweroff();
 

@@ -6,8 +6,11 @@ Exit: 0 pass, 1 fail, 77 skip (no usable /dev/kvm)."""
 import argparse
 import os
 import re
+import signal
 import subprocess
+import tempfile
 import sys
+import threading
 import time
 
 
@@ -24,6 +27,14 @@ def main():
     ap.add_argument("--expect-stderr", action="append", default=[],
                     help="regex that must match somewhere in lq-vmm's stderr")
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--vmm-arg", action="append", default=[],
+                    help="extra argument for lq-vmm (repeat)")
+    ap.add_argument("--stop-after", nargs=2, metavar=("REGEX", "N"),
+                    help="SIGTERM the VMM once N console lines matched REGEX "
+                         "(for guests that never stop by themselves, e.g. reboot loops)")
+    ap.add_argument("--pvh-only", action="store_true",
+                    help="boot a copy of the guest whose limiquantix entry note is "
+                         "renamed, so only its PVH (Xen) note is left to enter by")
     ap.add_argument("--qemu", action="store_true",
                     help="run the guest under qemu-system-x86_64 instead")
     a = ap.parse_args()
@@ -32,6 +43,25 @@ def main():
         print("SKIP: /dev/kvm is missing or not accessible to this user")
         return 77
 
+    if a.pvh_only:
+        with open(a.guest, "rb") as f:
+            img = f.read()
+        name = b"limiquantix\0"
+        if img.count(name) != 1:
+            print(f"FAIL: expected one {name!r} note in {a.guest}")
+            return 1
+        tmp = tempfile.NamedTemporaryFile(prefix="lq-pvh-", suffix=".elf", delete=False)
+        tmp.write(img.replace(name, b"limiquantiX\0"))
+        tmp.close()
+        a.guest = tmp.name
+    try:
+        return run(a)
+    finally:
+        if a.pvh_only:
+            os.unlink(a.guest)
+
+
+def run(a):
     if a.qemu:
         cmd = [a.vmm, "-accel", "kvm", "-M", "q35", "-m", a.memory.rstrip("B"),
                "-smp", str(a.cpus), "-kernel", a.guest, "-append", a.cmdline,
@@ -39,19 +69,44 @@ def main():
                "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     else:
         cmd = [a.vmm, "--kernel", a.guest, "--cpus", str(a.cpus), "--memory", a.memory,
-               "--cmdline", a.cmdline, "--serial", "stdio"]
+               "--cmdline", a.cmdline, "--serial", "stdio"] + a.vmm_arg
     print("run:", " ".join(cmd), flush=True)
     t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    chunks, errs = [], []
+    stop_rx = re.compile(a.stop_after[0]) if a.stop_after else None
+    stop_n = int(a.stop_after[1]) if a.stop_after else 0
+
+    def read_out():
+        seen = 0
+        for line in p.stdout:
+            chunks.append(line)
+            if stop_rx and stop_rx.search(line.decode(errors="replace")):
+                seen += 1
+                if seen == stop_n:
+                    p.send_signal(signal.SIGTERM)
+
+    readers = [threading.Thread(target=read_out),
+               threading.Thread(target=lambda: errs.extend(p.stderr))]
+    for t in readers:
+        t.start()
     try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=a.timeout)
-    except subprocess.TimeoutExpired as e:
+        p.wait(timeout=a.timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        for t in readers:
+            t.join()
         print(f"FAIL: no exit within {a.timeout} s")
-        print((e.stdout or b"").decode(errors="replace"))
+        print(b"".join(chunks).decode(errors="replace"))
+        print(b"".join(errs).decode(errors="replace"))
         return 1
+    for t in readers:
+        t.join()
     dt = time.monotonic() - t0
-    out = p.stdout.decode(errors="replace")
-    err = p.stderr.decode(errors="replace")
+    out = b"".join(chunks).decode(errors="replace")
+    err = b"".join(errs).decode(errors="replace")
     print(out)
     print("--- stderr ---")
     print(err)
