@@ -8,6 +8,7 @@ void bus_init(struct bus *bus, const char *name)
 {
 	memset(bus, 0, sizeof(*bus));
 	bus->name = name;
+	pthread_rwlock_init(&bus->lock, NULL);
 }
 
 void bus_free(struct bus *bus)
@@ -15,9 +16,11 @@ void bus_free(struct bus *bus)
 	free(bus->ranges);
 	bus->ranges = NULL;
 	bus->nr = bus->cap = 0;
+	pthread_rwlock_destroy(&bus->lock);
 }
 
-int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops, void *opaque)
+static int bus_insert(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops,
+		      void *opaque)
 {
 	unsigned pos = 0;
 
@@ -44,6 +47,33 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_
 	return 0;
 }
 
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops, void *opaque)
+{
+	int err;
+
+	pthread_rwlock_wrlock(&bus->lock);
+	err = bus_insert(bus, base, len, ops, opaque);
+	pthread_rwlock_unlock(&bus->lock);
+	return err;
+}
+
+int bus_unregister(struct bus *bus, uint64_t base)
+{
+	int err = -ENOENT;
+
+	pthread_rwlock_wrlock(&bus->lock);
+	for (unsigned i = 0; i < bus->nr; i++) {
+		if (bus->ranges[i].base != base)
+			continue;
+		memmove(&bus->ranges[i], &bus->ranges[i + 1], (bus->nr - i - 1) * sizeof(*bus->ranges));
+		bus->nr--;
+		err = 0;
+		break;
+	}
+	pthread_rwlock_unlock(&bus->lock);
+	return err;
+}
+
 static const struct bus_range *bus_find(const struct bus *bus, uint64_t addr)
 {
 	unsigned lo = 0, hi = bus->nr;
@@ -62,20 +92,20 @@ static const struct bus_range *bus_find(const struct bus *bus, uint64_t addr)
 	return NULL;
 }
 
-int bus_access(const struct bus *bus, uint64_t addr, void *data, unsigned len, bool is_write)
+int bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len, bool is_write)
 {
-	const struct bus_range *r = bus_find(bus, addr);
-	int ret;
+	const struct bus_range *r;
+	int ret = -ENOENT;
 
-	if (!r || addr - r->base + len > r->len) {
-		if (!is_write)
-			memset(data, 0xff, len);
-		return -ENOENT;
+	pthread_rwlock_rdlock(&bus->lock);
+	r = bus_find(bus, addr);
+	if (r && addr - r->base + len <= r->len) {
+		if (is_write && r->ops->write)
+			ret = r->ops->write(r->opaque, addr - r->base, data, len);
+		else if (!is_write && r->ops->read)
+			ret = r->ops->read(r->opaque, addr - r->base, data, len);
 	}
-	if (is_write)
-		ret = r->ops->write ? r->ops->write(r->opaque, addr - r->base, data, len) : -ENOENT;
-	else
-		ret = r->ops->read ? r->ops->read(r->opaque, addr - r->base, data, len) : -ENOENT;
+	pthread_rwlock_unlock(&bus->lock);
 	if (ret && !is_write)
 		memset(data, 0xff, len);
 	return ret;

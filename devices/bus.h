@@ -1,10 +1,13 @@
 /* devices/bus: address-space dispatch for port I/O and MMIO.
  * A bus is a sorted table of non-overlapping ranges, each served by one
- * device through bus_ops. Registration happens during set-up (single
- * thread); lookups afterwards are lock-free reads from the vCPU threads. */
+ * device through bus_ops. vCPU threads look ranges up under a read lock
+ * and call the device with it held; (un)registering takes the write lock,
+ * so when bus_unregister() returns no vCPU is still inside the old range's
+ * handler. A handler must not (un)register on its own bus. */
 #ifndef LQ_DEVICES_BUS_H
 #define LQ_DEVICES_BUS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,6 +30,7 @@ struct bus {
 	const char *name;
 	struct bus_range *ranges;
 	unsigned nr, cap;
+	pthread_rwlock_t lock;
 };
 
 /* Raises or lowers an interrupt line (GSI) of the VM. */
@@ -36,7 +40,9 @@ void bus_init(struct bus *bus, const char *name);
 void bus_free(struct bus *bus);
 /* -EEXIST if the range overlaps one already registered. */
 int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops, void *opaque);
+/* Removes the range registered at exactly base; -ENOENT if none. */
+int bus_unregister(struct bus *bus, uint64_t base);
 /* -ENOENT if nothing is there: reads then return all ones, writes are dropped. */
-int bus_access(const struct bus *bus, uint64_t addr, void *data, unsigned len, bool is_write);
+int bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len, bool is_write);
 
 #endif

@@ -82,8 +82,27 @@ static int acpi_dsdt(struct acpi_cursor *c, const struct acpi_config *cfg, uint6
 	aml_integer(&a, 0);
 	aml_integer(&a, 0);
 	aml_close(&a);
+	aml_scope_open(&a, "\\_SB");
+	if (cfg->pci_win_base) {
+		/* Bus 0 through configuration mechanism #1, BARs in the window. */
+		aml_device_open(&a, "PCI0");
+		aml_name(&a, "_HID");
+		aml_eisaid(&a, "PNP0A03");
+		aml_name(&a, "_UID");
+		aml_integer(&a, 0);
+		aml_name(&a, "_SEG");
+		aml_integer(&a, 0);
+		aml_name(&a, "_BBN");
+		aml_integer(&a, 0);
+		aml_name(&a, "_CRS");
+		aml_resources_open(&a);
+		aml_res_bus_range(&a, 0, 0);
+		aml_res_io(&a, 0xcf8, 8);
+		aml_res_mem32_range(&a, cfg->pci_win_base, cfg->pci_win_end - 1);
+		aml_close(&a);
+		aml_close(&a);
+	}
 	if (cfg->com1_port) {
-		aml_scope_open(&a, "\\_SB");
 		aml_device_open(&a, "COM1");
 		aml_name(&a, "_HID");
 		aml_eisaid(&a, "PNP0501");
@@ -95,8 +114,8 @@ static int acpi_dsdt(struct acpi_cursor *c, const struct acpi_config *cfg, uint6
 		aml_res_irq(&a, cfg->com1_irq);
 		aml_close(&a);
 		aml_close(&a);
-		aml_close(&a);
 	}
+	aml_close(&a);
 	n = aml_finish(&a);
 	if (n < 0)
 		return (int)n;

@@ -21,6 +21,8 @@ struct acpi_config {
 	uint8_t reset_value;
 	uint16_t com1_port;      /* 0 = no serial port in the DSDT */
 	uint8_t com1_irq;
+	uint32_t pci_win_base;   /* PCI root bridge's MMIO window, 0 = no PCI */
+	uint32_t pci_win_end;    /* exclusive */
 };
 
 /* The guest writes this sleep type with SLP_EN into PM1_CNT for S5. */

@@ -172,6 +172,28 @@ void aml_res_irq(struct aml *a, uint8_t irq)
 	aml_bytes(a, d, sizeof(d));
 }
 
+void aml_res_bus_range(struct aml *a, uint16_t min, uint16_t max)
+{
+	/* Word address space descriptor, type 2 (bus numbers), flags
+	 * MinFixed|MaxFixed; granularity, min, max, translation, length. */
+	uint8_t d[16] = { 0x88, 13, 0, 2, 0x0c, 0 };
+	uint16_t f[5] = { 0, min, max, 0, (uint16_t)(max - min + 1) };
+
+	memcpy(&d[6], f, sizeof(f));
+	aml_bytes(a, d, sizeof(d));
+}
+
+void aml_res_mem32_range(struct aml *a, uint32_t min, uint32_t max)
+{
+	/* DWord address space descriptor, type 0 (memory), MinFixed|MaxFixed,
+	 * read-write non-cacheable. */
+	uint8_t d[26] = { 0x87, 23, 0, 0, 0x0c, 0x01 };
+	uint32_t f[5] = { 0, min, max, 0, max - min + 1 };
+
+	memcpy(&d[6], f, sizeof(f));
+	aml_bytes(a, d, sizeof(d));
+}
+
 /* PkgLength: one byte up to 63, else a lead byte giving the count of
  * following bytes and the low nibble, then 8 bits per byte. */
 static unsigned aml_pkglen_size(size_t body)

@@ -36,6 +36,9 @@ void aml_scope_open(struct aml *a, const char *path);
 void aml_resources_open(struct aml *a);
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len);
 void aml_res_irq(struct aml *a, uint8_t irq);
+/* Root-bridge windows (producer ranges, fixed min and max). */
+void aml_res_bus_range(struct aml *a, uint16_t min, uint16_t max);
+void aml_res_mem32_range(struct aml *a, uint32_t min, uint32_t max);
 void aml_close(struct aml *a);
 /* Length of the AML emitted, or -errno (-ENOSPC, -EINVAL). */
 ssize_t aml_finish(struct aml *a);

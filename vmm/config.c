@@ -17,6 +17,10 @@ static void config_usage(FILE *f)
 	      "  --memory SIZE      guest RAM, e.g. 512M, 8G (default 512M)\n"
 	      "  --cpus N           vCPUs, 1-255 (default 1)\n"
 	      "  --serial MODE      stdio | file:PATH | unix:PATH | none (default stdio)\n"
+	      "  --disk SPEC        virtio-blk disk, repeatable: path=FILE[,readonly=on][,direct=on]\n"
+	      "                     [,serial=ID] (raw image file or block device)\n"
+	      "  --rng              virtio-rng, fed from the host's getrandom()\n"
+	      "  --console MODE     virtio-console (hvc0): stdio | file:PATH | unix:PATH | none\n"
 	      "  --reboot ACTION    what a guest reboot does: restart | exit (default restart)\n"
 	      "  --guest-decompress boot a bzImage through its own decompressor instead of\n"
 	      "                     unpacking it on the host (slower; for debugging)\n"
@@ -56,20 +60,22 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int config_serial(struct vm_config *cfg, const char *arg)
+/* --serial and --console: where a character device's host side goes. */
+static int config_chardev(const char *opt, const char *arg, enum serial_mode *mode,
+			  const char **path)
 {
 	if (!strcmp(arg, "stdio")) {
-		cfg->serial = SERIAL_STDIO;
+		*mode = SERIAL_STDIO;
 	} else if (!strcmp(arg, "none")) {
-		cfg->serial = SERIAL_NONE;
+		*mode = SERIAL_NONE;
 	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
-		cfg->serial = SERIAL_FILE;
-		cfg->serial_path = arg + 5;
+		*mode = SERIAL_FILE;
+		*path = arg + 5;
 	} else if (!strncmp(arg, "unix:", 5) && arg[5]) {
-		cfg->serial = SERIAL_UNIX;
-		cfg->serial_path = arg + 5;
+		*mode = SERIAL_UNIX;
+		*path = arg + 5;
 	} else {
-		log_error("--serial %s: expected stdio, file:PATH, unix:PATH or none", arg);
+		log_error("--%s %s: expected stdio, file:PATH, unix:PATH or none", opt, arg);
 		return -EINVAL;
 	}
 	return 0;
@@ -98,7 +104,15 @@ static int config_option(struct vm_config *cfg, int opt, const char *arg)
 		}
 		cfg->cpus = (unsigned)n;
 		return 0;
-	case 's': return config_serial(cfg, arg);
+	case 's': return config_chardev("serial", arg, &cfg->serial, &cfg->serial_path);
+	case 'C': return config_chardev("console", arg, &cfg->console, &cfg->console_path);
+	case 'R': cfg->rng = true; return 0;
+	case 'D':
+		if (cfg->nr_disks == VM_MAX_DISKS) {
+			log_error("--disk %s: at most %d disks", arg, VM_MAX_DISKS);
+			return -EINVAL;
+		}
+		return config_parse_disk(arg, &cfg->disks[cfg->nr_disks++]);
 	case 'r':
 		if (!strcmp(arg, "restart") || !strcmp(arg, "exit")) {
 			cfg->reboot = arg[0] == 'r' ? REBOOT_RESTART : REBOOT_EXIT;
@@ -144,6 +158,9 @@ int config_parse(struct vm_config *cfg, int argc, char **argv)
 		{ "pvm", required_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "guest-decompress", no_argument, NULL, 'G' },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "rng", no_argument, NULL, 'R' },
+		{ "console", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -151,7 +168,8 @@ int config_parse(struct vm_config *cfg, int argc, char **argv)
 	int opt;
 
 	*cfg = (struct vm_config){ .memory = 512u << 20, .cpus = 1, .serial = SERIAL_STDIO,
-				   .reboot = REBOOT_RESTART, .pvm = PVM_AUTO, .cmdline = "" };
+				   .reboot = REBOOT_RESTART, .pvm = PVM_AUTO, .cmdline = "",
+				   .console = SERIAL_NONE };
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {

@@ -11,6 +11,16 @@ enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_UNIX, SERIAL_NONE };
 enum reboot_action { REBOOT_RESTART, REBOOT_EXIT };
 enum pvm_mode { PVM_AUTO, PVM_ON, PVM_OFF };
 
+#define VM_MAX_DISKS 8
+#define DISK_SERIAL_MAX 20 /* virtio-blk's GET_ID answer */
+
+struct disk_config {
+	const char *path;
+	bool read_only;
+	bool direct;           /* O_DIRECT: bypass the host page cache */
+	char serial[DISK_SERIAL_MAX + 1];
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -22,6 +32,11 @@ struct vm_config {
 	enum reboot_action reboot;
 	enum pvm_mode pvm;
 	bool guest_decompress; /* bzImage: let the guest unpack itself */
+	bool rng;              /* virtio-rng */
+	unsigned nr_disks;
+	struct disk_config disks[VM_MAX_DISKS];
+	enum serial_mode console;   /* virtio-console (hvc0); SERIAL_NONE = none */
+	const char *console_path;
 };
 
 /* 0 on success, 1 when --help/--version was handled (exit 0), -EINVAL
@@ -29,5 +44,7 @@ struct vm_config {
 int config_parse(struct vm_config *cfg, int argc, char **argv);
 /* "512M", "8G", "65536K", "1073741824": bytes, or -EINVAL. */
 int config_parse_size(const char *s, uint64_t *out);
+/* "path=P,readonly=on|off,direct=on|off,serial=S" (a bare path works too). */
+int config_parse_disk(const char *arg, struct disk_config *d);
 
 #endif

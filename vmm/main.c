@@ -19,7 +19,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
-enum { PFD_EXIT, PFD_SIGNAL, PFD_SPACE, PFD_INPUT, PFD_LISTEN, PFD_COUNT };
+enum { PFD_EXIT, PFD_SIGNAL, PFD_SPACE, PFD_INPUT, PFD_LISTEN, PFD_DEVICES, PFD_COUNT };
 
 static int main_signalfd(void)
 {
@@ -56,6 +56,7 @@ static void main_loop(struct vm *vm, struct console *con, int sfd)
 			[PFD_SPACE] = { con->space_efd, POLLIN, 0 },
 			[PFD_INPUT] = { console_input_fd(con), POLLIN, 0 },
 			[PFD_LISTEN] = { con->listen_fd, POLLIN, 0 },
+			[PFD_DEVICES] = { vm->evl.epfd, POLLIN, 0 },
 		};
 
 		if (poll(p, PFD_COUNT, -1) < 0) {
@@ -81,6 +82,8 @@ static void main_loop(struct vm *vm, struct console *con, int sfd)
 				vm_request_exit(vm, VM_EXIT_SIGNAL, 128 + (int)si.ssi_signo);
 			}
 		}
+		if (p[PFD_DEVICES].revents)
+			evl_run_once(&vm->evl, 0);
 		if (p[PFD_SPACE].revents)
 			main_drain(con->space_efd);
 		if (p[PFD_LISTEN].revents)

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "vmm/boot.h"
 #include "vmm/platform.h"
+#include "vmm/vm_virtio.h"
 #include "vmm/pvm.h"
 #include "vmm/vcpu.h"
 
@@ -139,6 +140,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct serial *serial)
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = -1;
+	vm->evl.epfd = -1;
 	vm->serial = serial;
 	vm->nr_vcpus = cfg->cpus;
 	pthread_mutex_init(&vm->lock, NULL);
@@ -157,6 +159,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct serial *serial)
 		err = vm_setup_memory(vm);
 	if (!err)
 		err = platform_devices_create(vm);
+	if (!err)
+		err = 0; /*PENDING vm_virtio_create(vm);*/
 	if (!err)
 		err = boot_load(vm);
 	if (!err)
@@ -204,6 +208,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	vm->vcpus = NULL;
+	/*PENDING vm_virtio_destroy(vm);*/
 	platform_devices_destroy(vm);
 	free(vm->cpuid);
 	bus_free(&vm->pio);

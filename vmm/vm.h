@@ -10,14 +10,20 @@
 
 #include "devices/bus.h"
 #include "devices/debug_exit.h"
+#include "devices/pci.h"
 #include "vmm/config.h"
+#include "vmm/event_loop.h"
 #include "vmm/guest_mem.h"
+#include "vmm/kvm_irq.h"
+
+#define VM_MAX_VIRTIO 16
 
 struct vcpu;
 struct serial;
 struct i8042;
 struct rtc;
 struct acpi_pm;
+struct vm_virtio;
 
 /* Why the VM stopped; decides lq-vmm's exit status. */
 enum vm_exit_reason {
@@ -60,6 +66,11 @@ struct vm {
 	struct rtc *rtc;
 	struct acpi_pm *pm;
 	struct debug_exit dbg;
+
+	struct evl evl;           /* device event loop, run by the main thread */
+	struct kvm_irq irq;       /* MSI routes, irqfds, ioeventfds */
+	struct pci_bus pci;
+	struct vm_virtio *virtio;
 
 	pthread_mutex_t lock;
 	int exit_efd;             /* written once when the VM must stop */

@@ -23,6 +23,7 @@ static const struct acpi_config cfg4 = {
 	.ncpus = 4, .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000, .sci_irq = 9,
 	.pm1a_evt_port = 0x600, .pm1a_cnt_port = 0x604, .pm_tmr_port = 0x608,
 	.reset_port = 0xcf9, .reset_value = 6, .com1_port = 0x3f8, .com1_irq = 4,
+	.pci_win_base = 0xc0000000, .pci_win_end = 0xfec00000,
 };
 
 static uint8_t *tbl(uint8_t *buf, uint64_t gpa)
@@ -223,6 +224,9 @@ static void test_iasl(void **state)
 	iasl_check(dir, "apic", (const void *)tbl(buf, e[1]), "Local Apic Address : FEE00000");
 	iasl_check(dir, "dsdt", (const void *)tbl(buf, fadt->x_dsdt), "PNP0501");
 	iasl_check(dir, "dsdt", (const void *)tbl(buf, fadt->x_dsdt), "_S5_");
+	iasl_check(dir, "dsdt", (const void *)tbl(buf, fadt->x_dsdt), "PNP0A03");
+	iasl_check(dir, "dsdt", (const void *)tbl(buf, fadt->x_dsdt), "0xFEBFFFFF");
+	iasl_check(dir, "dsdt", (const void *)tbl(buf, fadt->x_dsdt), "WordBusNumber");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 	free(buf);
