@@ -38,20 +38,34 @@ void evl_free(struct evl *l)
 
 int evl_add(struct evl *l, int fd, uint32_t events, evl_fn fn, void *opaque)
 {
-	struct evl_handler *h = calloc(1, sizeof(*h));
+	struct evl_handler *h;
 	struct epoll_event ev = { .events = events };
+	bool reuse = false;
 
-	if (!h)
+	/* An fd that comes and goes (a console's input) reuses its old
+	 * entry; a stale event for it at worst calls fn once for nothing. */
+	for (h = l->handlers; h && !(h->dead && h->fd == fd); h = h->next)
+		;
+	if (h)
+		reuse = true;
+	else if (!(h = calloc(1, sizeof(*h))))
 		return -ENOMEM;
-	*h = (struct evl_handler){ fd, false, fn, opaque, l->handlers };
 	ev.data.ptr = h;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int err = -errno;
 
-		free(h);
+		if (!reuse)
+			free(h);
 		return err;
 	}
-	l->handlers = h;
+	h->fd = fd;
+	h->fn = fn;
+	h->opaque = opaque;
+	h->dead = false;
+	if (!reuse) {
+		h->next = l->handlers;
+		l->handlers = h;
+	}
 	return 0;
 }
 
