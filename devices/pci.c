@@ -252,6 +252,8 @@ int pci_bus_init(struct pci_bus *b, struct bus *pio, struct bus *mmio, uint64_t 
 	err = bus_register(pio, PCI_CF8_PORT, 4, &pci_cf8_ops, b);
 	if (!err)
 		err = bus_register(pio, PCI_CFC_PORT, 4, &pci_cfc_ops, b);
+	if (err)
+		log_error("pci: the configuration ports 0xcf8-0xcff are taken: %s", strerror(-err));
 	return err;
 }
 

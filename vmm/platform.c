@@ -8,6 +8,7 @@
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "vmm/vm.h"
+#include "vmm/vm_virtio.h"
 
 void platform_acpi_config(const struct vm *vm, struct acpi_config *ac)
 {
@@ -23,6 +24,8 @@ void platform_acpi_config(const struct vm *vm, struct acpi_config *ac)
 		.reset_value = PLATFORM_RESET_VALUE,
 		.com1_port = vm->serial ? SERIAL_COM1_PORT : 0,
 		.com1_irq = SERIAL_COM1_IRQ,
+		.pci_win_base = VM_PCI_WINDOW_START,
+		.pci_win_end = VM_PCI_WINDOW_END,
 	};
 }
 

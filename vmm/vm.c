@@ -160,7 +160,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct serial *serial)
 	if (!err)
 		err = platform_devices_create(vm);
 	if (!err)
-		err = 0; /*PENDING vm_virtio_create(vm);*/
+		err = vm_virtio_create(vm);
 	if (!err)
 		err = boot_load(vm);
 	if (!err)
@@ -208,7 +208,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	vm->vcpus = NULL;
-	/*PENDING vm_virtio_destroy(vm);*/
+	vm_virtio_destroy(vm);
 	platform_devices_destroy(vm);
 	free(vm->cpuid);
 	bus_free(&vm->pio);
