@@ -31,9 +31,10 @@ static int virtio_pci_bar_read(void *opaque, uint64_t off, void *data, unsigned 
 {
 	struct virtio_pci *vp = opaque;
 	struct virtio_dev *d = vp->dev;
-	uint32_t v = 0;
+	uint64_t v = 0;
 
-	if (len > 4) {
+	/* 64-bit accesses only make sense for device configuration fields. */
+	if (len > 4 && off < VIRTIO_PCI_DEVICE) {
 		memset(data, 0xff, len);
 		return 0;
 	}
@@ -60,9 +61,9 @@ static int virtio_pci_bar_write(void *opaque, uint64_t off, const void *data, un
 {
 	struct virtio_pci *vp = opaque;
 	struct virtio_dev *d = vp->dev;
-	uint32_t v = 0;
+	uint64_t v = 0;
 
-	if (len > 4)
+	if (len > 4 && off < VIRTIO_PCI_DEVICE)
 		return 0;
 	memcpy(&v, data, len);
 	if (off >= VIRTIO_PCI_NOTIFY && off < VIRTIO_PCI_NOTIFY + VIRTIO_PCI_NOTIFY_MULT * d->nr_queues) {
@@ -72,12 +73,12 @@ static int virtio_pci_bar_write(void *opaque, uint64_t off, const void *data, un
 	}
 	pthread_mutex_lock(&d->lock);
 	if (off < VIRTIO_PCI_COMMON + VPCI_COMMON_SIZE)
-		virtio_pci_common_write(vp, (unsigned)off, len, v);
+		virtio_pci_common_write(vp, (unsigned)off, len, (uint32_t)v);
 	else if (off >= VIRTIO_PCI_DEVICE && off - VIRTIO_PCI_DEVICE + len <= d->config_size &&
 		 d->ops->config_write)
 		d->ops->config_write(d, (unsigned)(off - VIRTIO_PCI_DEVICE), &v, len);
 	else if (off >= VIRTIO_PCI_MSIX_TABLE && off < VIRTIO_PCI_MSIX_PBA)
-		virtio_pci_msix_write(vp, (unsigned)(off - VIRTIO_PCI_MSIX_TABLE), len, v);
+		virtio_pci_msix_write(vp, (unsigned)(off - VIRTIO_PCI_MSIX_TABLE), len, (uint32_t)v);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }

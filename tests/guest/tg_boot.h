@@ -49,6 +49,10 @@ enum {
 	TG_TEST_SMP = 1u << 1,
 	TG_TEST_TIMER = 1u << 2,
 	TG_TEST_ALL = TG_TEST_MEM | TG_TEST_SMP | TG_TEST_TIMER,
+	/* virtio tests: only when named (they need the devices) */
+	TG_TEST_BLK = 1u << 3,
+	TG_TEST_BLKBAD = 1u << 4,
+	TG_TEST_RNG = 1u << 5,
 };
 
 struct tg_opts {

@@ -37,6 +37,12 @@ static unsigned tg_parse_tests(const char *s, size_t len)
 			tests |= TG_TEST_SMP;
 		else if (tg_streq_n(s, n, "timer"))
 			tests |= TG_TEST_TIMER;
+		else if (tg_streq_n(s, n, "blk"))
+			tests |= TG_TEST_BLK;
+		else if (tg_streq_n(s, n, "blkbad"))
+			tests |= TG_TEST_BLKBAD;
+		else if (tg_streq_n(s, n, "rng"))
+			tests |= TG_TEST_RNG;
 		else if (tg_streq_n(s, n, "all"))
 			tests |= TG_TEST_ALL;
 		else if (n)

@@ -13,5 +13,7 @@ void tg_serial_write(const char *s, unsigned n);
  * buffer that tg_log_flush() writes out once back in ring 0. */
 void tg_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tg_log_flush(void);
+/* Formats into buf (always NUL-terminated, truncated to size). */
+void tg_snprintf(char *buf, unsigned size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

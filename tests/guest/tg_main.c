@@ -56,6 +56,12 @@ static void tg_run_tests(const struct tg_opts *o, const struct tg_boot *b,
 			tg_note_failure("timer");
 		ms[2] = tg_ms_since(t0);
 	}
+	if ((o->tests & TG_TEST_BLK) && !tg_test_blk(false))
+		tg_note_failure("blk");
+	if ((o->tests & TG_TEST_BLKBAD) && !tg_test_blk(true))
+		tg_note_failure("blkbad");
+	if ((o->tests & TG_TEST_RNG) && !tg_test_rng())
+		tg_note_failure("rng");
 	tg_printf("LQTG: time mem=%llu ms smp=%llu ms timer=%llu ms\n", (unsigned long long)ms[0],
 		  (unsigned long long)ms[1], (unsigned long long)ms[2]);
 }

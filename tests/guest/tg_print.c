@@ -163,6 +163,19 @@ void tg_printf(const char *fmt, ...)
 	tg_unlock();
 }
 
+void tg_snprintf(char *buf, unsigned size, const char *fmt, ...)
+{
+	struct tg_buf b = { buf, 0, size ? size - 1 : 0 };
+	va_list ap;
+
+	if (!size)
+		return;
+	va_start(ap, fmt);
+	tg_format(&b, fmt, &ap);
+	va_end(ap);
+	buf[b.len] = '\0';
+}
+
 void tg_log_flush(void)
 {
 	static const char lost[] = "LQTG: (ring-3 output lost: log full)\n";

@@ -15,6 +15,12 @@ bool tg_test_smp(const struct tg_acpi *a);
 /* "LQTG: ticks=<n>", and "LQTG: timer FAIL" if none */
 bool tg_test_timer(void);
 
+/* virtio-blk: "LQTG: blk ok ...", "LQTG: blkro ok" (read-only disk), or
+ * with bad, "LQTG: blkbad ok" (a looping chain gets NEEDS_RESET). */
+bool tg_test_blk(bool bad);
+/* virtio-rng: "LQTG: rng ok bytes=<n>" */
+bool tg_test_rng(void);
+
 /* C entry of an AP, called by the trampoline with its arrival index. */
 void tg_ap_main(unsigned idx);
 
