@@ -53,6 +53,7 @@ enum {
 	TG_TEST_BLK = 1u << 3,
 	TG_TEST_BLKBAD = 1u << 4,
 	TG_TEST_RNG = 1u << 5,
+	TG_TEST_CONSOLE = 1u << 6,
 };
 
 struct tg_opts {

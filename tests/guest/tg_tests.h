@@ -20,6 +20,8 @@ bool tg_test_timer(void);
 bool tg_test_blk(bool bad);
 /* virtio-rng: "LQTG: rng ok bytes=<n>" */
 bool tg_test_rng(void);
+/* virtio-console: "LQTG: console ok"; the host sees "LQTG: hvc hello". */
+bool tg_test_console(void);
 
 /* C entry of an AP, called by the trampoline with its arrival index. */
 void tg_ap_main(unsigned idx);

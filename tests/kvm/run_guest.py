@@ -32,6 +32,10 @@ def main():
     ap.add_argument("--stop-after", nargs=2, metavar=("REGEX", "N"),
                     help="SIGTERM the VMM once N console lines matched REGEX "
                          "(for guests that never stop by themselves, e.g. reboot loops)")
+    ap.add_argument("--expect-file", nargs=2, action="append", default=[],
+                    metavar=("FILE", "REGEX"),
+                    help="after the run, FILE must contain a match for REGEX "
+                         "(FILE is removed before the run)")
     ap.add_argument("--pvh-only", action="store_true",
                     help="boot a copy of the guest whose limiquantix entry note is "
                          "renamed, so only its PVH (Xen) note is left to enter by")
@@ -70,6 +74,9 @@ def run(a):
     else:
         cmd = [a.vmm, "--kernel", a.guest, "--cpus", str(a.cpus), "--memory", a.memory,
                "--cmdline", a.cmdline, "--serial", "stdio"] + a.vmm_arg
+    for path, _ in a.expect_file:
+        if os.path.exists(path):
+            os.unlink(path)
     print("run:", " ".join(cmd), flush=True)
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -130,6 +137,16 @@ def run(a):
     for pat in a.expect_stderr:
         if not re.search(pat, err):
             print(f"FAIL: stderr lacks {pat!r}")
+            ok = False
+    for path, pat in a.expect_file:
+        try:
+            with open(path, errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            text = ""
+            print(f"FAIL: {path}: {e}")
+        if not re.search(pat, text, re.M):
+            print(f"FAIL: {path} lacks {pat!r}; it holds {text[:200]!r}")
             ok = False
     print("PASS" if ok else "FAILED")
     return 0 if ok else 1
