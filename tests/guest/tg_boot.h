@@ -54,6 +54,7 @@ enum {
 	TG_TEST_BLKBAD = 1u << 4,
 	TG_TEST_RNG = 1u << 5,
 	TG_TEST_CONSOLE = 1u << 6,
+	TG_TEST_MSIX = 1u << 7,
 };
 
 struct tg_opts {

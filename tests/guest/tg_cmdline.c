@@ -45,6 +45,8 @@ static unsigned tg_parse_tests(const char *s, size_t len)
 			tests |= TG_TEST_RNG;
 		else if (tg_streq_n(s, n, "console"))
 			tests |= TG_TEST_CONSOLE;
+		else if (tg_streq_n(s, n, "msix"))
+			tests |= TG_TEST_MSIX;
 		else if (tg_streq_n(s, n, "all"))
 			tests |= TG_TEST_ALL;
 		else if (n)

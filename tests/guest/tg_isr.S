@@ -25,6 +25,7 @@ tg_isr_\name:
 	TG_STUB \v, \v, 1
 .endr
 	TG_STUB timer, TG_VEC_TIMER, 0
+	TG_STUB virtio, TG_VEC_VIRTIO, 0
 	TG_STUB spurious, TG_VEC_SPURIOUS, 0
 
 tg_isr_common:

@@ -64,6 +64,8 @@ static void tg_run_tests(const struct tg_opts *o, const struct tg_boot *b,
 		tg_note_failure("rng");
 	if ((o->tests & TG_TEST_CONSOLE) && !tg_test_console())
 		tg_note_failure("console");
+	if ((o->tests & TG_TEST_MSIX) && !tg_test_msix())
+		tg_note_failure("msix");
 	tg_printf("LQTG: time mem=%llu ms smp=%llu ms timer=%llu ms\n", (unsigned long long)ms[0],
 		  (unsigned long long)ms[1], (unsigned long long)ms[2]);
 }

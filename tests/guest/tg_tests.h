@@ -22,6 +22,8 @@ bool tg_test_blk(bool bad);
 bool tg_test_rng(void);
 /* virtio-console: "LQTG: console ok"; the host sees "LQTG: hvc hello". */
 bool tg_test_console(void);
+/* MSI-X through virtio-blk: "LQTG: msix ok irqs=<n> suppressed=<m>". */
+bool tg_test_msix(void);
 
 /* C entry of an AP, called by the trampoline with its arrival index. */
 void tg_ap_main(unsigned idx);

@@ -4,8 +4,10 @@
 #include "tg_console.h"
 #include "tg_cpu.h"
 #include "tg_exit.h"
+#include "tg_lapic.h"
 
 void (*volatile tg_timer_hook)(void);
+volatile uint64_t tg_virtio_irqs;
 
 static void tg_exception(const struct tg_frame *f)
 {
@@ -29,6 +31,10 @@ void tg_trap(struct tg_frame *f)
 
 		if (hook)
 			hook();
+	}
+	else if (f->vector == TG_VEC_VIRTIO) {
+		tg_virtio_irqs++;
+		tg_lapic_eoi();
 	}
 	/* TG_VEC_SPURIOUS: nothing to do, and no EOI by definition. */
 }

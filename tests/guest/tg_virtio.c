@@ -3,6 +3,7 @@
 #include "tg_arch.h"
 #include "tg_console.h"
 #include "tg_string.h"
+#include "tg_layout.h"
 #include "tg_tsc.h"
 
 #define TG_PCI_ADDR(slot, off) (0x80000000u | (slot) << 11 | ((off) & 0xfc))
@@ -18,18 +19,33 @@ static uint32_t tg_pci_read(unsigned slot, unsigned off)
 	return tg_inl(0xcfc);
 }
 
+/* A memory BAR's address (64-bit BARs span two registers); 0 if it is
+ * not a usable memory BAR below 4 GiB, the part the guest maps. */
+static uint64_t tg_pci_bar(unsigned slot, unsigned bar)
+{
+	uint32_t lo = tg_pci_read(slot, 0x10 + 4 * bar);
+	uint64_t a = lo & ~0xfULL;
+
+	if (lo & 1)
+		return 0; /* I/O BAR */
+	if ((lo & 6) == 4 && bar < 5)
+		a |= (uint64_t)tg_pci_read(slot, 0x14 + 4 * bar) << 32;
+	return a < (1ULL << 32) ? a : 0;
+}
+
 static void tg_virtio_cap(struct tg_virtio *d, unsigned slot, unsigned cap)
 {
 	uint32_t w0 = tg_pci_read(slot, cap), off = tg_pci_read(slot, cap + 8);
 	uint8_t type = (uint8_t)(w0 >> 24), bar = (uint8_t)tg_pci_read(slot, cap + 4);
-	volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)(d->bar + off);
+	uint64_t base = bar < 6 ? tg_pci_bar(slot, bar) : 0;
+	volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)(base + off);
 
-	if (bar != 0)
-		return; /* this driver maps BAR0 only */
+	if (!base)
+		return;
 	switch (type) {
 	case 1: d->common = p; break;
 	case 2:
-		d->notify_base = d->bar + off;
+		d->notify_base = base + off;
 		d->notify_mult = tg_pci_read(slot, cap + 16);
 		break;
 	case 3: d->isr = p; break;
@@ -49,16 +65,39 @@ bool tg_virtio_find(uint16_t device_id, unsigned from, struct tg_virtio *d)
 		memset(d, 0, sizeof(*d));
 		d->device_id = device_id;
 		d->slot = slot;
-		d->bar = tg_pci_read(slot, 0x10) & ~0xfu;
 		/* Memory decoding and bus mastering on (firmware did the BAR). */
 		tg_outl(0xcf8, TG_PCI_ADDR(slot, 4));
 		tg_outw(0xcfc, (uint16_t)(tg_inl(0xcfc) | 0x6));
-		for (cap = tg_pci_read(slot, 0x34) & 0xff; cap; cap = (tg_pci_read(slot, cap) >> 8) & 0xff)
+		d->queue_vector = 0xffff;
+		for (cap = tg_pci_read(slot, 0x34) & 0xff; cap; cap = (tg_pci_read(slot, cap) >> 8) & 0xff) {
 			if ((tg_pci_read(slot, cap) & 0xff) == 0x09)
 				tg_virtio_cap(d, slot, cap);
+			if ((tg_pci_read(slot, cap) & 0xff) == 0x11)
+				d->msix_cap = cap;
+		}
 		return d->common && d->notify_base && d->isr;
 	}
 	return false;
+}
+
+bool tg_virtio_msix_enable(struct tg_virtio *d)
+{
+	uint32_t table;
+
+	if (!d->msix_cap)
+		return false;
+	table = tg_pci_read(d->slot, d->msix_cap + 4);
+	if (!tg_pci_bar(d->slot, table & 7))
+		return false;
+	d->msix = (volatile uint32_t *)(uintptr_t)(tg_pci_bar(d->slot, table & 7) + (table & ~7u));
+	d->msix[0] = 0xfee00000u; /* BSP: LAPIC id 0, physical destination */
+	d->msix[1] = 0;
+	d->msix[2] = TG_VEC_VIRTIO;
+	d->msix[3] = 0;           /* unmasked */
+	tg_outl(0xcf8, TG_PCI_ADDR(d->slot, d->msix_cap));
+	tg_outl(0xcfc, tg_inl(0xcfc) | 0x80000000u); /* MSI-X enable */
+	d->queue_vector = 0;
+	return true;
 }
 
 static void w8(volatile uint8_t *b, unsigned o, uint8_t v) { *(volatile uint8_t *)(b + o) = v; }
@@ -107,9 +146,12 @@ bool tg_virtio_queue(struct tg_virtio *d, uint16_t index, struct tg_vq *q)
 
 	memset(q, 0, sizeof(*q));
 	w16(c, C_QSEL, index);
-	if (r16(c, C_QSIZE) < TG_VQ_SIZE)
+	/* The rings are laid out for TG_VQ_SIZE; a smaller queue uses their
+	 * first entries (no event index, so nothing sits after the rings). */
+	q->size = r16(c, C_QSIZE) < TG_VQ_SIZE ? r16(c, C_QSIZE) : TG_VQ_SIZE;
+	if (q->size < 4 || (q->size & (q->size - 1)))
 		return false;
-	w16(c, C_QSIZE, TG_VQ_SIZE);
+	w16(c, C_QSIZE, q->size);
 	a = (uintptr_t)q->desc;
 	w32(c, C_QDESC, (uint32_t)a);
 	w32(c, C_QDESC + 4, (uint32_t)(a >> 32));
@@ -119,6 +161,9 @@ bool tg_virtio_queue(struct tg_virtio *d, uint16_t index, struct tg_vq *q)
 	a = (uintptr_t)&q->used;
 	w32(c, C_QDEVICE, (uint32_t)a);
 	w32(c, C_QDEVICE + 4, (uint32_t)(a >> 32));
+	w16(c, 26, d->queue_vector); /* queue_msix_vector */
+	if (r16(c, 26) != d->queue_vector)
+		return false;
 	q->index = index;
 	q->notify = (volatile uint16_t *)(uintptr_t)(d->notify_base +
 						     (uint64_t)r16(c, C_QNOFF) * d->notify_mult);
@@ -134,7 +179,7 @@ void tg_virtio_driver_ok(struct tg_virtio *d)
 int64_t tg_virtio_xfer(struct tg_vq *q, const uint64_t *addr, const uint32_t *len,
 		       const uint16_t *flags, unsigned n)
 {
-	uint16_t slot = q->avail.idx % TG_VQ_SIZE;
+	uint16_t slot = q->avail.idx % q->size;
 	uint64_t t0 = tg_rdtsc(), limit = 5000ULL * tg_tsc_khz; /* 5 s */
 	int64_t got;
 
@@ -150,7 +195,7 @@ int64_t tg_virtio_xfer(struct tg_vq *q, const uint64_t *addr, const uint32_t *le
 	while (__atomic_load_n(&q->used.idx, __ATOMIC_ACQUIRE) == q->last_used)
 		if (tg_rdtsc() - t0 > limit)
 			return -1;
-	got = q->used.ring[q->last_used % TG_VQ_SIZE].len;
+	got = q->used.ring[q->last_used % q->size].len;
 	q->last_used++;
 	return got;
 }

@@ -25,18 +25,27 @@ struct tg_vq {
 		 uint16_t avail_event; } used __attribute__((aligned(4)));
 	uint16_t last_used;
 	uint16_t index;
+	uint16_t size;             /* <= TG_VQ_SIZE: what the device allows */
 	volatile uint16_t *notify;
 };
 
 struct tg_virtio {
 	uint16_t device_id;        /* 0x1040 + virtio id */
 	unsigned slot;
-	uint64_t bar;
 	volatile uint8_t *common, *isr, *device;
 	uint64_t notify_base;
 	uint32_t notify_mult;
 	uint64_t features;         /* what the device offers */
+	volatile uint32_t *msix;   /* MSI-X table (BAR0), NULL if none */
+	unsigned msix_cap;
+	uint16_t queue_vector;     /* given to queues at set-up; 0xffff none */
 };
+
+extern volatile uint64_t tg_virtio_irqs; /* MSI-X interrupts taken */
+
+/* Ring 0: points MSI-X table entry 0 at this CPU's LAPIC (vector
+ * TG_VEC_VIRTIO) and enables MSI-X; queues set up afterwards use it. */
+bool tg_virtio_msix_enable(struct tg_virtio *d);
 
 /* Ring 0: the first function with this PCI device id (0x1042 blk, ...)
  * after slot `from`; fills d from its capabilities. */

@@ -36,6 +36,8 @@ def main():
                     metavar=("FILE", "REGEX"),
                     help="after the run, FILE must contain a match for REGEX "
                          "(FILE is removed before the run)")
+    ap.add_argument("--make-disk", metavar="PATH",
+                    help="create PATH as an empty (sparse) 64 MiB image before the run")
     ap.add_argument("--pvh-only", action="store_true",
                     help="boot a copy of the guest whose limiquantix entry note is "
                          "renamed, so only its PVH (Xen) note is left to enter by")
@@ -70,10 +72,13 @@ def run(a):
         cmd = [a.vmm, "-accel", "kvm", "-M", "q35", "-m", a.memory.rstrip("B"),
                "-smp", str(a.cpus), "-kernel", a.guest, "-append", a.cmdline,
                "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=4"] + a.vmm_arg
     else:
         cmd = [a.vmm, "--kernel", a.guest, "--cpus", str(a.cpus), "--memory", a.memory,
                "--cmdline", a.cmdline, "--serial", "stdio"] + a.vmm_arg
+    if a.make_disk:
+        with open(a.make_disk, "wb") as f:
+            f.truncate(64 << 20)
     for path, _ in a.expect_file:
         if os.path.exists(path):
             os.unlink(path)
