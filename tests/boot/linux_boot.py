@@ -3,7 +3,7 @@
 lq-vmm and drives its shell over the serial console.
 
   1. tools/guest/fetch-linux makes sure CACHE/vmlinuz and
-     CACHE/initramfs.cpio.gz exist (fetched from Debian's packages, cached);
+     CACHE/initramfs.cpio exist (fetched from Debian's packages, cached);
   2. lq-vmm --kernel ... --initrd ... --serial stdio, console on pipes,
      streamed to stdout with elapsed seconds;
   3. waits for "LQ-LINUX: userspace up", reports the time to userspace
@@ -67,7 +67,7 @@ CMDLINE_EXTRA = ("mitigations=off i8042.noaux i8042.nomux 8250.nr_uarts=1 "
                  "blake2s_mod_init,load_system_certificate_list,slab_sysfs_init")
 
 KERNEL_FILE = "vmlinuz"
-INITRD_FILE = "initramfs.cpio.gz"
+INITRD_FILE = "initramfs.cpio"
 VERSION_FILE = "VERSION"
 
 EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
