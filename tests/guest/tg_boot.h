@@ -60,6 +60,7 @@ enum {
 struct tg_opts {
 	unsigned tests;  /* TG_TEST_* */
 	bool bench;      /* hello, then power off at once */
+	bool bench_blk;  /* bench=blk: virtio-blk throughput, then power off */
 	bool fail;       /* report FAIL on purpose */
 	bool triple;     /* exit=triple: triple fault on purpose */
 	bool reset;      /* exit=reset: reboot through the FADT reset register */

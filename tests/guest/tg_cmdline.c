@@ -65,6 +65,8 @@ static void tg_parse_word(const char *w, size_t n, struct tg_opts *o)
 {
 	if (tg_streq_n(w, n, "bench"))
 		o->bench = true;
+	else if (tg_streq_n(w, n, "bench=blk"))
+		o->bench_blk = true;
 	else if (tg_streq_n(w, n, "fail"))
 		o->fail = true;
 	else if (tg_streq_n(w, n, "idle"))

@@ -147,6 +147,11 @@ void tg_main(uint64_t start_info)
 	tg_irq_mask_legacy(acpi.ioapic_addr, acpi.n_ioapics);
 	tg_tsc_calibrate(&acpi);
 
+	if (opts.bench_blk) {
+		if (!tg_bench_blk())
+			tg_exit_fail("bench");
+		tg_exit_poweroff();
+	}
 	tg_run_tests(&opts, &boot, &acpi);
 	tg_verdict(&opts);
 }

@@ -24,6 +24,8 @@ bool tg_test_rng(void);
 bool tg_test_console(void);
 /* MSI-X through virtio-blk: "LQTG: msix ok irqs=<n> suppressed=<m>". */
 bool tg_test_msix(void);
+/* bench=blk: "LQTG: bench blk <row> qd=.. bs=.. iops=.. mbps=.." lines. */
+bool tg_bench_blk(void);
 
 /* C entry of an AP, called by the trampoline with its arrival index. */
 void tg_ap_main(unsigned idx);

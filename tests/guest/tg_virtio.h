@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TG_VQ_SIZE 64
+#define TG_VQ_SIZE 128
 
 struct tg_vq_desc {
 	uint64_t addr;
