@@ -18,6 +18,8 @@ void virtio_dev_init(struct virtio_dev *d, const char *name, uint16_t device_id,
 	d->config_size = config_size;
 	d->ops = ops;
 	d->opaque = opaque;
+	for (unsigned i = 0; i < nr_queues && i < VIRTIO_MAX_QUEUES; i++)
+		virtq_set_label(&d->vq[i], name, i); /* malformed-ring messages name the device */
 	pthread_mutex_init(&d->lock, NULL);
 }
 
