@@ -109,6 +109,10 @@ static void raw_prep(struct blk_raw *r, struct io_uring_sqe *sqe, struct blk_req
 		break;
 	case BLK_OP_FLUSH:
 		io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
+		/* The ring runs requests in any order: without the drain an
+		 * fsync could finish before writes submitted ahead of it, and
+		 * the guest would take data as durable that is not. */
+		sqe->flags |= IOSQE_IO_DRAIN;
 		break;
 	case BLK_OP_DISCARD:
 		io_uring_prep_fallocate(sqe, r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
