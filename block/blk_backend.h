@@ -46,6 +46,9 @@ struct blk_backend_ops {
 	int (*kick)(struct blk_backend *b);
 	int (*complete)(struct blk_backend *b);
 	void (*close)(struct blk_backend *b);
+	/* Completions wait to be reaped: a look at memory, no system call
+	 * (for the event loop's poller). */
+	bool (*pending)(struct blk_backend *b);
 };
 
 struct blk_backend {
@@ -66,6 +69,7 @@ static inline int blk_backend_event_fd(const struct blk_backend *b) { return b->
 static inline int blk_backend_submit(struct blk_backend *b, struct blk_req *r) { return b->ops->submit(b, r); }
 static inline int blk_backend_kick(struct blk_backend *b) { return b->ops->kick(b); }
 static inline int blk_backend_complete(struct blk_backend *b) { return b->ops->complete(b); }
+static inline bool blk_backend_pending(struct blk_backend *b) { return b->ops->pending(b); }
 static inline void blk_backend_close(struct blk_backend *b) { if (b) b->ops->close(b); }
 
 #endif

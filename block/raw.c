@@ -267,7 +267,15 @@ static void raw_close(struct blk_backend *b)
 	free(r);
 }
 
-static const struct blk_backend_ops raw_ops = { raw_submit, raw_kick, raw_complete, raw_close };
+static bool raw_pending(struct blk_backend *b)
+{
+	struct blk_raw *r = blk_raw(b);
+
+	return r->err_head || io_uring_cq_ready(&r->ring);
+}
+
+static const struct blk_backend_ops raw_ops = { raw_submit, raw_kick, raw_complete, raw_close,
+						raw_pending };
 
 static int raw_size(struct blk_raw *r, const char *path)
 {

@@ -243,10 +243,8 @@ static void virtio_blk_notify(struct virtio_dev *d, unsigned q)
 {
 	struct virtio_blk *b = d->opaque;
 	struct virtq *vq = &d->vq[q];
-	struct virtq_elem *e = malloc(sizeof(*e));
+	struct virtq_elem *e = &b->elem;
 
-	if (!e)
-		return;
 	/* Drain, then re-enable kicks and look again: a request that came
 	 * in between would otherwise wait for the next kick. */
 	do {
@@ -254,8 +252,11 @@ static void virtio_blk_notify(struct virtio_dev *d, unsigned q)
 		while (virtq_pop(vq, e) == 1)
 			virtio_blk_handle(b, q, e);
 	} while (!vq->broken && virtq_enable_notify(vq));
-	free(e);
 	blk_backend_kick(b->be);
+	/* Reads from the page cache finish inside the submit: reap them now
+	 * rather than on another trip through the event loop. */
+	if (blk_backend_complete(b->be))
+		blk_backend_kick(b->be); /* requests that waited for ring space */
 	if (b->touched[q]) {
 		b->touched[q] = false;
 		virtio_dev_used(d, q);
@@ -277,6 +278,18 @@ static void virtio_blk_completions(void *opaque, uint32_t events)
 		virtio_dev_used(&b->dev, q);
 	}
 	pthread_mutex_unlock(&b->dev.lock);
+}
+
+/* The event loop's poller: completions found before their eventfd
+ * would wake us (writes finish on io_uring's workers). */
+static bool virtio_blk_poll(void *opaque)
+{
+	struct virtio_blk *b = opaque;
+
+	if (!blk_backend_pending(b->be))
+		return false;
+	virtio_blk_completions(b, 0);
+	return true;
 }
 
 static void virtio_blk_reset(struct virtio_dev *d)
@@ -360,15 +373,19 @@ int virtio_blk_create(const struct disk_config *dc, unsigned index, unsigned nr_
 
 int virtio_blk_start(struct virtio_blk *b)
 {
-	return evl_add(b->dev.evl, blk_backend_event_fd(b->be), EPOLLIN, virtio_blk_completions, b);
+	int err = evl_add(b->dev.evl, blk_backend_event_fd(b->be), EPOLLIN, virtio_blk_completions, b);
+
+	return err ? err : evl_add_poller(b->dev.evl, virtio_blk_poll, b);
 }
 
 void virtio_blk_destroy(struct virtio_blk *b)
 {
 	if (!b)
 		return;
-	if (b->dev.evl)
+	if (b->dev.evl) {
+		evl_del_poller(b->dev.evl, b);
 		evl_del(b->dev.evl, blk_backend_event_fd(b->be));
+	}
 	blk_backend_close(b->be);
 	while (b->free_reqs) {
 		struct virtio_blk_req *r = b->free_reqs;

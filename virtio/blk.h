@@ -32,6 +32,7 @@ struct virtio_blk {
 	struct virtio_blk_req *free_reqs;
 	unsigned inflight;
 	bool touched[VIRTIO_MAX_QUEUES];
+	struct virtq_elem elem;     /* the chain being parsed (under dev.lock) */
 	uint8_t config[VIRTIO_BLK_CONFIG_SIZE];
 	struct virtio_blk_stats stats;
 };

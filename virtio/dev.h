@@ -76,6 +76,7 @@ struct virtio_dev {
 	const struct virtio_transport_ops *tops;
 	void *transport;
 	uint64_t interrupts, kicks; /* counters */
+	uint64_t polled;           /* queue runs started by the poller, not a kick */
 };
 
 void virtio_dev_init(struct virtio_dev *d, const char *name, uint16_t device_id,

@@ -104,6 +104,30 @@ static void virtio_pci_kick(struct virtio_pci *vp, unsigned q)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* The event loop's poller: requests the driver made available, found
+ * before its kick's eventfd would wake us. */
+static bool virtio_pci_poll(void *opaque)
+{
+	struct virtio_pci *vp = opaque;
+	struct virtio_dev *d = vp->dev;
+	bool did = false;
+
+	pthread_mutex_lock(&d->lock);
+	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_NEEDS_RESET)) {
+		for (unsigned q = 0; q < d->nr_queues; q++) {
+			if (!virtq_has_avail(&d->vq[q]))
+				continue;
+			d->polled++;
+			d->ops->queue_notify(d, q);
+			if (d->vq[q].broken)
+				virtio_dev_fail(d, "malformed descriptor chain");
+			did = true;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return did;
+}
+
 static void virtio_pci_kick_cb(void *opaque, uint32_t events)
 {
 	struct virtio_pci_queue *q = opaque;
@@ -229,6 +253,8 @@ int virtio_pci_create(struct virtio_dev *d, struct pci_bus *bus, struct kvm_irq 
 	virtio_pci_reset(vp);
 	pthread_mutex_unlock(&d->lock);
 	if (!err)
+		err = evl_add_poller(evl, virtio_pci_poll, vp);
+	if (!err)
 		err = pci_bus_add(bus, &vp->pci);
 	if (err) {
 		log_error("%s: setting up its PCI function failed: %s", d->name, strerror(-err));
@@ -243,6 +269,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 {
 	if (!vp)
 		return;
+	evl_del_poller(vp->evl, vp);
 	for (unsigned q = 0; q < vp->dev->nr_queues; q++) {
 		if (vp->q[q].kick_efd < 0)
 			continue;

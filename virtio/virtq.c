@@ -78,6 +78,13 @@ void virtq_fail(struct virtq *vq, const char *fmt, ...)
 		log_warn("virtqueue at %#llx: malformed ring: %s", (unsigned long long)vq->desc_gpa, why);
 }
 
+bool virtq_has_avail(const struct virtq *vq)
+{
+	if (!vq->ready || vq->broken)
+		return false;
+	return __atomic_load_n(virtq_avail_idx(vq), __ATOMIC_ACQUIRE) != vq->last_avail;
+}
+
 int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 {
 	uint16_t avail_idx, ahead, head;

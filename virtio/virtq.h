@@ -110,6 +110,10 @@ void virtq_reset(struct virtq *vq);
 /* 1: e holds the next chain; 0: nothing available (or not enabled);
  * -EINVAL / -ENOSPC: malformed (see above), vq->broken set, reason logged
  * once. With event_idx, also sets avail_event to the new last_avail. */
+/* Whether the driver has made buffers available that virtq_pop would
+ * take (false for a queue that is not ready or broken). Cheap: one
+ * load of avail->idx, for polling. */
+bool virtq_has_avail(const struct virtq *vq);
 int virtq_pop(struct virtq *vq, struct virtq_elem *e);
 /* Hands chain `head` back with `written` bytes written to its writable
  * buffers. head must come from virtq_pop on this queue since its enable;

@@ -1,5 +1,7 @@
 #include "vmm/event_loop.h"
 
+#include "vmm/event_poll_internal.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,6 +21,10 @@ struct evl_handler {
 int evl_init(struct evl *l)
 {
 	l->handlers = NULL;
+	l->pollers = NULL;
+	l->poll_ns = 0;
+	l->poll_max_ns = EVL_POLL_MAX_NS_DEFAULT;
+	l->blocked_at = 0;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return l->epfd < 0 ? -errno : 0;
 }
@@ -31,6 +37,7 @@ void evl_free(struct evl *l)
 		l->handlers = h->next;
 		free(h);
 	}
+	evl_poll_free(l);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	l->epfd = -1;

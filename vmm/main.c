@@ -59,7 +59,9 @@ static void main_loop(struct vm *vm, struct console *con, int sfd)
 			[PFD_DEVICES] = { vm->evl.epfd, POLLIN, 0 },
 		};
 
-		if (poll(p, PFD_COUNT, -1) < 0) {
+		/* Spin briefly for device work first (event_loop.h): if some
+		 * was found, only look at the other fds, don't sleep. */
+		if (poll(p, PFD_COUNT, evl_poll(&vm->evl) ? 0 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll failed: %s", strerror(errno));
