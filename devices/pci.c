@@ -118,6 +118,8 @@ void pci_cfg_read(struct pci_bus *b, unsigned slot, unsigned off, void *data, un
 		return;
 	}
 	pthread_mutex_lock(&b->lock);
+	if (d->ops && d->ops->cfg_reading)
+		d->ops->cfg_reading(d, off, len);
 	memcpy(data, &d->cfg[off], len);
 	pthread_mutex_unlock(&b->lock);
 }

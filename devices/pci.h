@@ -40,6 +40,9 @@ struct pci_dev_ops {
 	/* A memory BAR appeared at addr (mapped) or went away (addr 0): for
 	 * ioeventfds that live at BAR addresses. */
 	void (*bar_mapped)(struct pci_dev *d, unsigned bar, uint64_t addr);
+	/* Before the guest reads [off, off+len): a device may refresh bytes
+	 * of config space that are a window onto something else. */
+	void (*cfg_reading)(struct pci_dev *d, unsigned off, unsigned len);
 };
 
 struct pci_bar {

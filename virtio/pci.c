@@ -83,7 +83,7 @@ static int virtio_pci_bar_write(void *opaque, uint64_t off, const void *data, un
 	return 0;
 }
 
-static const struct bus_ops virtio_pci_bar_ops = { virtio_pci_bar_read, virtio_pci_bar_write };
+const struct bus_ops virtio_pci_bar_ops = { virtio_pci_bar_read, virtio_pci_bar_write };
 
 /* A queue was kicked (ioeventfd or the MMIO fallback). */
 static void virtio_pci_kick(struct virtio_pci *vp, unsigned q)
@@ -159,6 +159,8 @@ static void virtio_pci_cfg_written(struct pci_dev *pd, unsigned off, unsigned le
 	struct virtio_pci *vp = pd->opaque;
 	unsigned ctrl = (unsigned)vp->msix_cap + 2;
 
+	virtio_pci_cfg_window_written(vp, off, len);
+
 	if (off <= ctrl + 1 && off + len > ctrl) {
 		pthread_mutex_lock(&vp->dev->lock);
 		virtio_pci_msix_control(vp);
@@ -166,8 +168,13 @@ static void virtio_pci_cfg_written(struct pci_dev *pd, unsigned off, unsigned le
 	}
 }
 
+static void virtio_pci_cfg_reading(struct pci_dev *pd, unsigned off, unsigned len)
+{
+	virtio_pci_cfg_window_reading(pd->opaque, off, len);
+}
+
 static const struct pci_dev_ops virtio_pci_dev_ops = { virtio_pci_cfg_written,
-						       virtio_pci_bar_mapped };
+						       virtio_pci_bar_mapped, virtio_pci_cfg_reading };
 static const struct virtio_transport_ops virtio_pci_tops = { virtio_pci_signal };
 
 static int virtio_pci_add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_t len,
@@ -203,6 +210,9 @@ static int virtio_pci_caps(struct virtio_pci *vp)
 	    (d->config_size &&
 	     virtio_pci_add_cap(vp, VIRTIO_PCI_CAP_DEVICE, VIRTIO_PCI_DEVICE, d->config_size, false) < 0))
 		return -ENOSPC;
+	vp->cfg_cap = virtio_pci_cfg_window_add(vp);
+	if (vp->cfg_cap < 0)
+		return vp->cfg_cap;
 	memcpy(&msix[0], &ctrl, 2);
 	memcpy(&msix[2], &table, 4);
 	memcpy(&msix[6], &pba, 4);

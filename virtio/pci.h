@@ -47,6 +47,7 @@ struct virtio_pci {
 	struct kvm_irq *irq;
 	struct evl *evl;
 	int msix_cap;
+	int cfg_cap;         /* VIRTIO_PCI_CAP_PCI_CFG, the config-space window */
 	uint32_t dfselect, gfselect;
 	uint16_t queue_select, config_vector;
 	uint8_t isr;

@@ -29,4 +29,12 @@ uint32_t virtio_pci_pba_read(struct virtio_pci *vp, unsigned off, unsigned len);
 void virtio_pci_msix_control(struct virtio_pci *vp);
 void virtio_pci_signal(struct virtio_dev *d, int q);
 
+/* The BAR 0 accessors, also used by the config-space window. */
+extern const struct bus_ops virtio_pci_bar_ops;
+/* VIRTIO_PCI_CAP_PCI_CFG (pci_cfg.c): adds the capability, returns its
+ * offset or -errno; the hooks run under the PCI bus lock. */
+int virtio_pci_cfg_window_add(struct virtio_pci *vp);
+void virtio_pci_cfg_window_written(struct virtio_pci *vp, unsigned off, unsigned len);
+void virtio_pci_cfg_window_reading(struct virtio_pci *vp, unsigned off, unsigned len);
+
 #endif

@@ -55,6 +55,8 @@ enum {
 	TG_TEST_RNG = 1u << 5,
 	TG_TEST_CONSOLE = 1u << 6,
 	TG_TEST_MSIX = 1u << 7,
+	TG_TEST_PCICFG = 1u << 9,
+	TG_TEST_PCICFGBAD = 1u << 10,
 };
 
 struct tg_opts {

@@ -47,6 +47,10 @@ static unsigned tg_parse_tests(const char *s, size_t len)
 			tests |= TG_TEST_CONSOLE;
 		else if (tg_streq_n(s, n, "msix"))
 			tests |= TG_TEST_MSIX;
+		else if (tg_streq_n(s, n, "pcicfg"))
+			tests |= TG_TEST_PCICFG;
+		else if (tg_streq_n(s, n, "pcicfgbad"))
+			tests |= TG_TEST_PCICFGBAD;
 		else if (tg_streq_n(s, n, "all"))
 			tests |= TG_TEST_ALL;
 		else if (n)

@@ -66,6 +66,10 @@ static void tg_run_tests(const struct tg_opts *o, const struct tg_boot *b,
 		tg_note_failure("console");
 	if ((o->tests & TG_TEST_MSIX) && !tg_test_msix())
 		tg_note_failure("msix");
+	if ((o->tests & TG_TEST_PCICFG) && !tg_test_pcicfg(false))
+		tg_note_failure("pcicfg");
+	if ((o->tests & TG_TEST_PCICFGBAD) && !tg_test_pcicfg(true))
+		tg_note_failure("pcicfgbad");
 	tg_printf("LQTG: time mem=%llu ms smp=%llu ms timer=%llu ms\n", (unsigned long long)ms[0],
 		  (unsigned long long)ms[1], (unsigned long long)ms[2]);
 }

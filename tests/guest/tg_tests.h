@@ -24,6 +24,10 @@ bool tg_test_rng(void);
 bool tg_test_console(void);
 /* MSI-X through virtio-blk: "LQTG: msix ok irqs=<n> suppressed=<m>". */
 bool tg_test_msix(void);
+/* The PCI config-space window (VIRTIO_PCI_CAP_PCI_CFG) of virtio-blk,
+ * against direct BAR access: "LQTG: pcicfg ok"; with bad, forbidden
+ * windows as well: "LQTG: pcicfgbad ok". */
+bool tg_test_pcicfg(bool bad);
 /* bench=blk: "LQTG: bench blk <row> qd=.. bs=.. iops=.. mbps=.." lines. */
 bool tg_bench_blk(void);
 

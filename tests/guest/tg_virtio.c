@@ -40,16 +40,25 @@ static void tg_virtio_cap(struct tg_virtio *d, unsigned slot, unsigned cap)
 	uint64_t base = bar < 6 ? tg_pci_bar(slot, bar) : 0;
 	volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)(base + off);
 
+	if (type == 5)
+		d->cfg_cap = cap; /* a window in config space: no BAR address needed */
 	if (!base)
 		return;
 	switch (type) {
-	case 1: d->common = p; break;
+	case 1:
+		d->common = p;
+		d->common_bar = bar;
+		d->common_off = off;
+		break;
 	case 2:
 		d->notify_base = base + off;
 		d->notify_mult = tg_pci_read(slot, cap + 16);
 		break;
 	case 3: d->isr = p; break;
-	case 4: d->device = p; break;
+	case 4:
+		d->device = p;
+		d->device_off = off;
+		break;
 	default: break;
 	}
 }

@@ -38,6 +38,9 @@ struct tg_virtio {
 	uint64_t features;         /* what the device offers */
 	volatile uint32_t *msix;   /* MSI-X table (BAR0), NULL if none */
 	unsigned msix_cap;
+	unsigned cfg_cap;          /* VIRTIO_PCI_CAP_PCI_CFG, 0 if none */
+	uint8_t common_bar;        /* where common and device config live */
+	uint32_t common_off, device_off;
 	uint16_t queue_vector;     /* given to queues at set-up; 0xffff none */
 };
 
