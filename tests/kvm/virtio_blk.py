@@ -34,13 +34,18 @@ def main():
             f.write(os.urandom(SIZE))
         with open(path, "rb") as f:
             last_before = f.read()[SIZE - SECTOR:]
-        cmd = [a.vmm, "--kernel", a.guest, "--memory", "128M", "--cmdline", "tests=blk",
+        # Two vCPUs: two request queues, used both ways by the guest.
+        cmd = [a.vmm, "--kernel", a.guest, "--memory", "128M", "--cpus", "2", "--cmdline", "tests=blk",
                "--disk", f"path={path},serial=lq-e2e"]
         print("run:", " ".join(cmd), flush=True)
         p = subprocess.run(cmd, capture_output=True, timeout=120)
         out = p.stdout.decode(errors="replace")
         print(out, p.stderr.decode(errors="replace"), sep="\n--- stderr ---\n")
-        ok = p.returncode == 0 and "LQTG: blk ok" in out and "serial=lq-e2e" in out
+        ok = p.returncode == 0
+        for line in ("LQTG: blk ok", "serial=lq-e2e", "LQTG: blk mq ok queues=2"):
+            if line not in out:
+                print(f"FAIL: no '{line}' in the guest's output")
+                ok = False
         with open(path, "rb") as f:
             img = f.read()
         want = b"".join(struct.pack("<Q", SEED0 ^ i) for i in range(64))
