@@ -33,7 +33,11 @@ struct blk_req {
 	int result;
 };
 
+/* BLK_FORMAT_AUTO probes the file's first bytes; see blk_open. */
+enum blk_format { BLK_FORMAT_AUTO, BLK_FORMAT_RAW, BLK_FORMAT_QCOW2 };
+
 struct blk_open_opts {
+	enum blk_format format;
 	bool read_only;
 	bool direct;                /* O_DIRECT */
 	unsigned queue_depth;       /* ring entries, e.g. 128 */
@@ -61,6 +65,14 @@ struct blk_backend {
 
 /* Raw image file or block device; a clear message on failure. */
 int blk_raw_open(const char *path, const struct blk_open_opts *o, struct blk_backend **out);
+/* qcow2 image (v2 or v3) with its backing chain; a clear message on failure. */
+int blk_qcow2_open(const char *path, const struct blk_open_opts *o, struct blk_backend **out);
+/* Opens path with the backend o->format names, or with AUTO the one its
+ * first bytes say (qcow2 magic, else raw). A probed qcow2 image with a
+ * backing file is refused: a guest that can write a raw disk can forge
+ * such a header and name any host file as its backing; format=qcow2
+ * trusts the header. */
+int blk_open(const char *path, const struct blk_open_opts *o, struct blk_backend **out);
 
 static inline uint64_t blk_backend_size(const struct blk_backend *b) { return b->size; }
 static inline bool blk_backend_read_only(const struct blk_backend *b) { return b->read_only; }

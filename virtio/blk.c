@@ -337,8 +337,8 @@ static void virtio_blk_build_config(struct virtio_blk *b, unsigned nr_queues)
 int virtio_blk_create(const struct disk_config *dc, unsigned index, unsigned nr_queues,
 		      struct virtio_blk **out)
 {
-	struct blk_open_opts o = { .read_only = dc->read_only, .direct = dc->direct,
-				   .queue_depth = 128 };
+	struct blk_open_opts o = { .format = dc->format, .read_only = dc->read_only,
+				   .direct = dc->direct, .queue_depth = 128 };
 	struct virtio_blk *b = calloc(1, sizeof(*b));
 	uint64_t features;
 	int err;
@@ -351,7 +351,7 @@ int virtio_blk_create(const struct disk_config *dc, unsigned index, unsigned nr_
 		nr_queues = VIRTIO_MAX_QUEUES;
 	snprintf(b->name, sizeof(b->name), "virtio-blk%u", index);
 	memcpy(b->serial, dc->serial, sizeof(b->serial));
-	err = blk_raw_open(dc->path, &o, &b->be);
+	err = blk_open(dc->path, &o, &b->be);
 	if (err) {
 		free(b);
 		return err;

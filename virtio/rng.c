@@ -40,6 +40,7 @@ static void virtio_rng_notify(struct virtio_dev *d, unsigned q)
 		uint32_t n = virtio_rng_fill(&e);
 
 		r->bytes += n;
+		r->requests++;
 		virtq_push(vq, e.head, n);
 		any = true;
 	}
@@ -54,4 +55,5 @@ void virtio_rng_init(struct virtio_rng *r)
 	virtio_dev_init(&r->dev, "virtio-rng", VIRTIO_ID_RNG, 0, 1, VIRTIO_RNG_QUEUE_SIZE, 0,
 			&virtio_rng_ops, r);
 	r->bytes = 0;
+	r->requests = 0;
 }

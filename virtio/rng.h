@@ -7,6 +7,7 @@
 struct virtio_rng {
 	struct virtio_dev dev;
 	uint64_t bytes; /* handed to the guest */
+	uint64_t requests; /* buffers filled */
 };
 
 void virtio_rng_init(struct virtio_rng *r);

@@ -17,10 +17,16 @@ static void config_usage(FILE *f)
 	      "  --memory SIZE      guest RAM, e.g. 512M, 8G (default 512M)\n"
 	      "  --cpus N           vCPUs, 1-255 (default 1)\n"
 	      "  --serial MODE      stdio | file:PATH | unix:PATH | none (default stdio)\n"
-	      "  --disk SPEC        virtio-blk disk, repeatable: path=FILE[,readonly=on][,direct=on]\n"
-	      "                     [,serial=ID] (raw image file or block device)\n"
+	      "  --disk SPEC        virtio-blk disk, repeatable: path=FILE[,format=raw|qcow2]\n"
+	      "                     [,readonly=on][,direct=on][,serial=ID] (image file or block\n"
+	      "                     device; without format=, probed, and a probed qcow2 image\n"
+	      "                     may not have a backing file)\n"
+	      "  --net SPEC         virtio-net on a tap, repeatable: tap=NAME[,bridge=BR]\n"
+	      "                     [,mac=52:54:00:xx:xx:xx][,queues=N] (the tap is created if missing,\n"
+	      "                     and made a port of BR, created if missing)\n"
 	      "  --rng              virtio-rng, fed from the host's getrandom()\n"
 	      "  --console MODE     virtio-console (hvc0): stdio | file:PATH | unix:PATH | none\n"
+	      "  --api-socket PATH  serve the per-VM HTTP API on this unix socket (mode 0600)\n"
 	      "  --reboot ACTION    what a guest reboot does: restart | exit (default restart)\n"
 	      "  --guest-decompress boot a bzImage through its own decompressor instead of\n"
 	      "                     unpacking it on the host (slower; for debugging)\n"
@@ -113,6 +119,13 @@ static int config_option(struct vm_config *cfg, int opt, const char *arg)
 			return -EINVAL;
 		}
 		return config_parse_disk(arg, &cfg->disks[cfg->nr_disks++]);
+	case 'N':
+		if (cfg->nr_nets == VM_MAX_NETS) {
+			log_error("--net %s: at most %d network cards", arg, VM_MAX_NETS);
+			return -EINVAL;
+		}
+		cfg->nr_nets++;
+		return config_parse_net(arg, cfg->nr_nets - 1, &cfg->nets[cfg->nr_nets - 1]);
 	case 'r':
 		if (!strcmp(arg, "restart") || !strcmp(arg, "exit")) {
 			cfg->reboot = arg[0] == 'r' ? REBOOT_RESTART : REBOOT_EXIT;
@@ -127,6 +140,9 @@ static int config_option(struct vm_config *cfg, int opt, const char *arg)
 		}
 		log_error("--pvm %s: expected auto, on or off", arg);
 		return -EINVAL;
+	case 'A':
+		cfg->api_socket = arg;
+		return 0;
 	case 'G':
 		cfg->guest_decompress = true;
 		return 0;
@@ -160,7 +176,9 @@ int config_parse(struct vm_config *cfg, int argc, char **argv)
 		{ "guest-decompress", no_argument, NULL, 'G' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "rng", no_argument, NULL, 'R' },
+		{ "net", required_argument, NULL, 'N' },
 		{ "console", required_argument, NULL, 'C' },
+		{ "api-socket", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },

@@ -1,4 +1,4 @@
-/* --disk path=FILE,readonly=on|off,direct=on|off,serial=ID */
+/* --disk path=FILE,format=raw|qcow2,readonly=on|off,direct=on|off,serial=ID */
 #include "vmm/config.h"
 
 #include <errno.h>
@@ -44,6 +44,15 @@ int config_parse_disk(const char *arg, struct disk_config *d)
 		*eq = '\0';
 		if (!strcmp(tok, "path")) {
 			d->path = eq + 1;
+		} else if (!strcmp(tok, "format")) {
+			if (!strcmp(eq + 1, "raw")) {
+				d->format = BLK_FORMAT_RAW;
+			} else if (!strcmp(eq + 1, "qcow2")) {
+				d->format = BLK_FORMAT_QCOW2;
+			} else {
+				log_error("--disk %s: format is raw or qcow2, not '%s'", arg, eq + 1);
+				err = -EINVAL;
+			}
 		} else if (!strcmp(tok, "readonly")) {
 			err = config_onoff(arg, tok, eq + 1, &d->read_only);
 		} else if (!strcmp(tok, "direct")) {
@@ -56,7 +65,7 @@ int config_parse_disk(const char *arg, struct disk_config *d)
 			}
 			snprintf(d->serial, sizeof(d->serial), "%s", eq + 1);
 		} else {
-			log_error("--disk %s: unknown key '%s' (path, readonly, direct, serial)", arg, tok);
+			log_error("--disk %s: unknown key '%s' (path, format, readonly, direct, serial)", arg, tok);
 			err = -EINVAL;
 		}
 	}

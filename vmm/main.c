@@ -13,13 +13,14 @@
 
 #include "common/log.h"
 #include "devices/serial.h"
+#include "vmm/api.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
 #include "vmm/pvm.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
-enum { PFD_EXIT, PFD_SIGNAL, PFD_SPACE, PFD_INPUT, PFD_LISTEN, PFD_DEVICES, PFD_COUNT };
+enum { PFD_EXIT, PFD_SIGNAL, PFD_SPACE, PFD_INPUT, PFD_LISTEN, PFD_DEVICES, PFD_API, PFD_COUNT };
 
 static int main_signalfd(void)
 {
@@ -47,7 +48,7 @@ static void main_drain(int fd)
 }
 
 /* Waits until the VM wants to stop, serving the console meanwhile. */
-static void main_loop(struct vm *vm, struct console *con, int sfd)
+static void main_loop(struct vm *vm, struct console *con, int sfd, struct api *api)
 {
 	while (1) {
 		struct pollfd p[PFD_COUNT] = {
@@ -57,6 +58,7 @@ static void main_loop(struct vm *vm, struct console *con, int sfd)
 			[PFD_INPUT] = { console_input_fd(con), POLLIN, 0 },
 			[PFD_LISTEN] = { con->listen_fd, POLLIN, 0 },
 			[PFD_DEVICES] = { vm->evl.epfd, POLLIN, 0 },
+			[PFD_API] = { api ? api_fd(api) : -1, POLLIN, 0 },
 		};
 
 		/* Spin briefly for device work first (event_loop.h): if some
@@ -86,6 +88,8 @@ static void main_loop(struct vm *vm, struct console *con, int sfd)
 		}
 		if (p[PFD_DEVICES].revents)
 			evl_run_once(&vm->evl, 0);
+		if (p[PFD_API].revents)
+			api_service(api);
 		if (p[PFD_SPACE].revents)
 			main_drain(con->space_efd);
 		if (p[PFD_LISTEN].revents)
@@ -125,6 +129,7 @@ int main(int argc, char **argv)
 	struct serial_sink sink;
 	struct serial *serial;
 	struct vm vm;
+	struct api *api = NULL;
 	int sfd, ret, status = 1;
 
 	log_init("lq-vmm");
@@ -134,6 +139,10 @@ int main(int argc, char **argv)
 	sfd = main_signalfd();
 	if (sfd < 0 || console_open(&con, &cfg))
 		return 1;
+	if (cfg.api_socket && api_start(&api, cfg.api_socket, &cfg)) {
+		console_close(&con);
+		return 1;
+	}
 	console_sink(&con, &sink);
 	serial = serial_create(SERIAL_COM1_IRQ, vm_set_irq, &vm, &sink);
 	if (!serial)
@@ -147,8 +156,10 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		main_loop(&vm, &con, sfd);
+		api_attach(api, &vm);
+		main_loop(&vm, &con, sfd, api);
 		vm_stop(&vm);
+		api_detach(api);
 		main_report(&vm);
 		why = vm.exit_reason;
 		status = vm.exit_status;
@@ -166,6 +177,7 @@ int main(int argc, char **argv)
 		break;
 	}
 out:
+	api_stop(api);
 	serial_destroy(serial);
 	console_close(&con);
 	close(sfd);

@@ -10,8 +10,15 @@
 #include "common/log.h"
 #include "vmm/pvm.h"
 #include "vmm/vm.h"
+#include "vmm/vm_pause.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
+/* The API reads the counters while the vCPU runs (vmm/metrics.c): a
+ * relaxed store by their only writer keeps them untorn at the cost of a
+ * plain add. kvm_run.immediate_exit is written by kickers on other
+ * threads, hence atomic stores there too. */
+#define VCPU_COUNT(c) __atomic_store_n(&(c), (c) + 1, __ATOMIC_RELAXED)
+#define VCPU_IMMEDIATE_EXIT(run, val) __atomic_store_n(&(run)->immediate_exit, (val), __ATOMIC_RELAXED)
 
 int vcpu_create(struct vm *vm, unsigned id, struct vcpu *v)
 {
@@ -126,7 +133,7 @@ static void vcpu_handle_io(struct vcpu *v)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
-	v->stats.io++;
+	VCPU_COUNT(v->stats.io);
 	for (uint32_t i = 0; i < run->io.count; i++) {
 		bus_access(&v->vm->pio, run->io.port, data, run->io.size, out);
 		data += run->io.size;
@@ -154,7 +161,7 @@ static void vcpu_handle_internal_error(struct vcpu *v)
 
 	if (v->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && v->vm->pvm &&
 	    pvm_emulate(v) == 0) {
-		v->stats.emulated++;
+		VCPU_COUNT(v->stats.emulated);
 		return;
 	}
 	snprintf(why, sizeof(why), "%s (suberror %u)",
@@ -171,18 +178,20 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	char why[64];
 
-	v->stats.exits++;
+	VCPU_COUNT(v->stats.exits);
+	if (run->exit_reason < VCPU_EXIT_REASONS)
+		VCPU_COUNT(v->stats.by_reason[run->exit_reason]);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vcpu_handle_io(v);
 		return true;
 	case KVM_EXIT_MMIO:
-		v->stats.mmio++;
+		VCPU_COUNT(v->stats.mmio);
 		bus_access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 			   run->mmio.is_write);
 		return true;
 	case KVM_EXIT_INTR:
-		v->stats.interrupted++;
+		VCPU_COUNT(v->stats.interrupted);
 		return true;
 	case KVM_EXIT_SHUTDOWN:
 		vcpu_crash(v, "vcpu %u: %s", "guest triple fault (shutdown exit): the guest crashed");
@@ -220,12 +229,16 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (!atomic_load(&v->stop)) {
+		if (vm_pause_wanted(&v->vm->pause)) {
+			vm_pause_park(v);
+			continue; /* look at stop again */
+		}
 		if (atomic_exchange(&v->dump, false))
 			vcpu_dump(v, stderr);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				v->run->immediate_exit = 0;
-				v->stats.interrupted++;
+				VCPU_IMMEDIATE_EXIT(v->run, 0);
+				VCPU_COUNT(v->stats.interrupted);
 				continue;
 			}
 			log_error("vcpu %u: KVM_RUN failed: %s", v->id, strerror(errno));
@@ -235,6 +248,7 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(v))
 			break;
 	}
+	vm_pause_vcpu_exited(v);
 	return NULL;
 }
 
@@ -268,7 +282,17 @@ void vcpu_kick(struct vcpu *v)
 {
 	atomic_store(&v->stop, true);
 	if (v->run)
-		v->run->immediate_exit = 1;
+		VCPU_IMMEDIATE_EXIT(v->run, 1);
+	if (v->started)
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	if (v->vm)
+		vm_pause_wake(v->vm); /* a parked vCPU must see stop too */
+}
+
+void vcpu_poke(struct vcpu *v)
+{
+	if (v->run)
+		VCPU_IMMEDIATE_EXIT(v->run, 1);
 	if (v->started)
 		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
 }
@@ -276,10 +300,7 @@ void vcpu_kick(struct vcpu *v)
 void vcpu_request_dump(struct vcpu *v)
 {
 	atomic_store(&v->dump, true);
-	if (v->run)
-		v->run->immediate_exit = 1;
-	if (v->started)
-		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	vcpu_poke(v);
 }
 
 void vcpu_join(struct vcpu *v)

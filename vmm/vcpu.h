@@ -13,8 +13,11 @@
 
 struct vm;
 
+#define VCPU_EXIT_REASONS 64 /* KVM_EXIT_* below this are counted one by one */
+
 struct vcpu_stats {
 	uint64_t exits, io, mmio, emulated, interrupted;
+	uint64_t by_reason[VCPU_EXIT_REASONS]; /* indexed by KVM_EXIT_* */
 };
 
 struct vcpu {
@@ -33,6 +36,8 @@ struct vcpu {
 int vcpu_create(struct vm *vm, unsigned id, struct vcpu *v);
 int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
+/* Makes KVM_RUN return soon without stopping the vCPU (pause, dump). */
+void vcpu_poke(struct vcpu *v);
 /* Asks a running vCPU to print its registers to stderr and go on. */
 void vcpu_request_dump(struct vcpu *v);
 void vcpu_join(struct vcpu *v);

@@ -144,6 +144,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct serial *serial)
 	vm->serial = serial;
 	vm->nr_vcpus = cfg->cpus;
 	pthread_mutex_init(&vm->lock, NULL);
+	vm_pause_init(&vm->pause);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	vm->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -221,4 +222,5 @@ void vm_destroy(struct vm *vm)
 	if (vm->exit_efd >= 0)
 		close(vm->exit_efd);
 	pthread_mutex_destroy(&vm->lock);
+	vm_pause_destroy(&vm->pause);
 }

@@ -15,6 +15,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/guest_mem.h"
 #include "vmm/kvm_irq.h"
+#include "vmm/vm_pause.h"
 
 #define VM_MAX_VIRTIO 16
 
@@ -71,6 +72,8 @@ struct vm {
 	struct kvm_irq irq;       /* MSI routes, irqfds, ioeventfds */
 	struct pci_bus pci;
 	struct vm_virtio *virtio;
+
+	struct vm_pause pause;    /* Running <-> Paused (vmm/vm_pause.h) */
 
 	pthread_mutex_t lock;
 	int exit_efd;             /* written once when the VM must stop */

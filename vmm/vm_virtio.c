@@ -12,9 +12,11 @@
 #include "common/log.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/net.h"
 #include "virtio/pci.h"
 #include "virtio/rng.h"
 #include "vmm/vm.h"
+#include "vmm/vm_net.h"
 
 struct vm_virtio {
 	unsigned nr;
@@ -22,6 +24,8 @@ struct vm_virtio {
 	struct virtio_rng *rng;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nr_blk;
+	struct vm_net *net[VM_MAX_NETS];
+	unsigned nr_net;
 	struct virtio_console *con;
 	int con_file_fd, con_listen_fd, con_client_fd;
 	char *con_path;            /* unix socket to unlink */
@@ -56,6 +60,26 @@ static int vm_virtio_disks(struct vm *vm)
 		err = vm_virtio_add(vm, &b->dev);
 		if (!err)
 			err = virtio_blk_start(b);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int vm_virtio_nets(struct vm *vm)
+{
+	struct vm_virtio *v = vm->virtio;
+
+	for (unsigned i = 0; i < vm->cfg->nr_nets; i++) {
+		struct vm_net *n;
+		int err = vm_net_create(&vm->cfg->nets[i], i, &n);
+
+		if (err)
+			return err;
+		v->net[v->nr_net++] = n;
+		err = vm_virtio_add(vm, &n->dev->dev);
+		if (!err)
+			err = virtio_net_start(n->dev);
 		if (err)
 			return err;
 	}
@@ -154,6 +178,8 @@ int vm_virtio_create(struct vm *vm)
 	if (err)
 		return err;
 	err = vm_virtio_disks(vm);
+	if (!err)
+		err = vm_virtio_nets(vm);
 	if (!err && vm->cfg->rng) {
 		vm->virtio->rng = calloc(1, sizeof(*vm->virtio->rng));
 		if (!vm->virtio->rng)
@@ -178,6 +204,8 @@ void vm_virtio_destroy(struct vm *vm)
 		virtio_pci_destroy(v->pci[i]);
 	for (unsigned i = 0; i < v->nr_blk; i++)
 		virtio_blk_destroy(v->blk[i]);
+	for (unsigned i = 0; i < v->nr_net; i++)
+		vm_net_destroy(v->net[i]);
 	free(v->rng);
 	free(v->con);
 	if (v->con_file_fd >= 0)
@@ -193,4 +221,9 @@ void vm_virtio_destroy(struct vm *vm)
 	vm->virtio = NULL;
 	pci_bus_free(&vm->pci);
 	evl_free(&vm->evl);
+}
+
+struct virtio_pci *vm_virtio_device(const struct vm *vm, unsigned i)
+{
+	return vm->virtio && i < vm->virtio->nr ? vm->virtio->pci[i] : NULL;
 }

@@ -11,5 +11,8 @@ struct vm;
 
 int vm_virtio_create(struct vm *vm);
 void vm_virtio_destroy(struct vm *vm);
+/* The i-th virtio PCI function in creation order, NULL past the last
+ * (for the API's device list and counters). */
+struct virtio_pci *vm_virtio_device(const struct vm *vm, unsigned i);
 
 #endif

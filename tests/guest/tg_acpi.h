@@ -30,6 +30,8 @@ struct tg_acpi {
 	unsigned n_ioapics;
 	uint64_t ioapic_addr[TG_ACPI_MAX_IOAPICS];
 	uint16_t pm1a_cnt;        /* I/O port, 0 if none */
+	uint16_t pm1a_evt;        /* I/O port of PM1a_STS/PM1a_EN, 0 if none */
+	uint16_t sci_irq;         /* FADT SCI_INT */
 	uint16_t pm_tmr;          /* I/O port, 0 if none */
 	bool pm_tmr_32bit;
 	bool hw_reduced;

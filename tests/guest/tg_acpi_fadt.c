@@ -6,10 +6,13 @@
 #include "tg_string.h"
 
 #define TG_FADT_DSDT 40
+#define TG_FADT_SCI_INT 46
+#define TG_FADT_PM1A_EVT 56
 #define TG_FADT_PM1A_CNT 64
 #define TG_FADT_PM_TMR 76
 #define TG_FADT_FLAGS 112
 #define TG_FADT_X_DSDT 140
+#define TG_FADT_X_PM1A_EVT 148
 #define TG_FADT_X_PM1A_CNT 172
 #define TG_FADT_X_PM_TMR 208
 #define TG_FADT_RESET_REG 116
@@ -51,6 +54,9 @@ void tg_acpi_parse_fadt(const uint8_t *t, struct tg_acpi *a)
 	a->pm_tmr_32bit = flags & TG_FADT_TMR_VAL_EXT;
 	a->pm1a_cnt = tg_fadt_port(t, len, TG_FADT_PM1A_CNT, TG_FADT_X_PM1A_CNT);
 	a->pm_tmr = tg_fadt_port(t, len, TG_FADT_PM_TMR, TG_FADT_X_PM_TMR);
+	a->pm1a_evt = tg_fadt_port(t, len, TG_FADT_PM1A_EVT, TG_FADT_X_PM1A_EVT);
+	if (tg_fadt_has(len, TG_FADT_SCI_INT, 2))
+		a->sci_irq = (uint16_t)(t[TG_FADT_SCI_INT] | t[TG_FADT_SCI_INT + 1] << 8);
 	if ((flags & TG_FADT_RESET_REG_SUP) && tg_fadt_has(len, TG_FADT_RESET_VALUE, 1)) {
 		memcpy(&a->reset_reg, t + TG_FADT_RESET_REG, sizeof(a->reset_reg));
 		a->reset_value = t[TG_FADT_RESET_VALUE];

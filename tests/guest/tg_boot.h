@@ -57,17 +57,21 @@ enum {
 	TG_TEST_MSIX = 1u << 7,
 	TG_TEST_PCICFG = 1u << 9,
 	TG_TEST_PCICFGBAD = 1u << 10,
+	TG_TEST_NET = 1u << 8,
+	TG_TEST_NETMQ = 1u << 11,
 };
 
 struct tg_opts {
 	unsigned tests;  /* TG_TEST_* */
 	bool bench;      /* hello, then power off at once */
 	bool bench_blk;  /* bench=blk: virtio-blk throughput, then power off */
+	bool bench_net;  /* bench=net: virtio-net frame rates, then power off */
 	bool fail;       /* report FAIL on purpose */
 	bool triple;     /* exit=triple: triple fault on purpose */
 	bool reset;      /* exit=reset: reboot through the FADT reset register */
 	bool idle;       /* after the verdict, print "LQTG: idle" and halt */
 	bool pages_2m;   /* pages=2m: never use 1 GiB pages */
+	bool wait_pwrbtn; /* wait=powerbutton: tick until the ACPI power button, then S5 */
 };
 
 /* Parses the space-separated options; prints and ignores unknown ones. */

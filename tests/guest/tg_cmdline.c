@@ -51,6 +51,10 @@ static unsigned tg_parse_tests(const char *s, size_t len)
 			tests |= TG_TEST_PCICFG;
 		else if (tg_streq_n(s, n, "pcicfgbad"))
 			tests |= TG_TEST_PCICFGBAD;
+		else if (tg_streq_n(s, n, "net"))
+			tests |= TG_TEST_NET;
+		else if (tg_streq_n(s, n, "netmq"))
+			tests |= TG_TEST_NETMQ;
 		else if (tg_streq_n(s, n, "all"))
 			tests |= TG_TEST_ALL;
 		else if (n)
@@ -71,6 +75,8 @@ static void tg_parse_word(const char *w, size_t n, struct tg_opts *o)
 		o->bench = true;
 	else if (tg_streq_n(w, n, "bench=blk"))
 		o->bench_blk = true;
+	else if (tg_streq_n(w, n, "bench=net"))
+		o->bench_net = true;
 	else if (tg_streq_n(w, n, "fail"))
 		o->fail = true;
 	else if (tg_streq_n(w, n, "idle"))
@@ -79,6 +85,8 @@ static void tg_parse_word(const char *w, size_t n, struct tg_opts *o)
 		o->triple = true;
 	else if (tg_streq_n(w, n, "exit=reset"))
 		o->reset = true;
+	else if (tg_streq_n(w, n, "wait=powerbutton"))
+		o->wait_pwrbtn = true;
 	else if (tg_streq_n(w, n, "pages=2m"))
 		o->pages_2m = true;
 	else if (n >= 6 && !memcmp(w, "tests=", 6))

@@ -44,6 +44,8 @@ void tg_desc_load(unsigned cpu);
 void tg_trap(struct tg_frame *f);
 /* Set by the timer test; called from tg_trap for TG_VEC_TIMER. */
 extern void (*volatile tg_timer_hook)(void);
+/* Set by wait=powerbutton; called from tg_trap for TG_VEC_SCI. */
+extern void (*volatile tg_sci_hook)(void);
 
 /* Builds identity-mapped page tables for [0, 4 GiB) and all RAM and
  * loads them. Returns the end of what is mapped; *used_1g tells whether

@@ -36,7 +36,7 @@ struct tg_dtr {
 } __attribute__((packed));
 
 extern const uint64_t tg_isr_stubs[32];
-extern char tg_isr_timer[], tg_isr_spurious[], tg_isr_virtio[];
+extern char tg_isr_timer[], tg_isr_spurious[], tg_isr_virtio[], tg_isr_sci[];
 
 #define TG_GATE_INTR 0x8e /* present, DPL 0, 64-bit interrupt gate */
 
@@ -58,6 +58,7 @@ void tg_idt_init(void)
 	tg_idt_set(TG_VEC_NMI, tg_isr_stubs[TG_VEC_NMI], TG_GATE_INTR, 1);
 	tg_idt_set(TG_VEC_TIMER, (uintptr_t)tg_isr_timer, TG_GATE_INTR, 0);
 	tg_idt_set(TG_VEC_VIRTIO, (uintptr_t)tg_isr_virtio, TG_GATE_INTR, 0);
+	tg_idt_set(TG_VEC_SCI, (uintptr_t)tg_isr_sci, TG_GATE_INTR, 0);
 	tg_idt_set(TG_VEC_SPURIOUS, (uintptr_t)tg_isr_spurious, TG_GATE_INTR, 0);
 }
 

@@ -26,6 +26,7 @@ tg_isr_\name:
 .endr
 	TG_STUB timer, TG_VEC_TIMER, 0
 	TG_STUB virtio, TG_VEC_VIRTIO, 0
+	TG_STUB sci, TG_VEC_SCI, 0
 	TG_STUB spurious, TG_VEC_SPURIOUS, 0
 
 tg_isr_common:

@@ -29,6 +29,7 @@
 #define TG_VEC_NMI 2
 #define TG_VEC_TIMER 0x40
 #define TG_VEC_VIRTIO 0x50 /* MSI-X from virtio devices */
+#define TG_VEC_SCI 0x60    /* the ACPI SCI through the IOAPIC (wait=powerbutton) */
 #define TG_VEC_SPURIOUS 0xff
 
 /* The AP trampoline is copied here: page aligned below 1 MiB, so the SIPI

@@ -70,14 +70,24 @@ static void tg_run_tests(const struct tg_opts *o, const struct tg_boot *b,
 		tg_note_failure("pcicfg");
 	if ((o->tests & TG_TEST_PCICFGBAD) && !tg_test_pcicfg(true))
 		tg_note_failure("pcicfgbad");
+	if ((o->tests & TG_TEST_NET) && !tg_test_net())
+		tg_note_failure("net");
+	if ((o->tests & TG_TEST_NETMQ) && !tg_test_netmq())
+		tg_note_failure("netmq");
 	tg_printf("LQTG: time mem=%llu ms smp=%llu ms timer=%llu ms\n", (unsigned long long)ms[0],
 		  (unsigned long long)ms[1], (unsigned long long)ms[2]);
 }
 
-static __attribute__((noreturn)) void tg_verdict(const struct tg_opts *o)
+static __attribute__((noreturn)) void tg_verdict(const struct tg_opts *o, const struct tg_acpi *a)
 {
 	if (o->fail)
 		tg_note_failure("requested");
+	if (o->wait_pwrbtn) {
+		if (tg_failed[0])
+			tg_exit_fail(tg_failed);
+		tg_printf("LQTG: PASS\n");
+		tg_wait_powerbutton(a);
+	}
 	if (o->idle) {
 		/* For console tests: stay up until the VMM is told to stop. */
 		if (tg_failed[0])
@@ -156,6 +166,11 @@ void tg_main(uint64_t start_info)
 			tg_exit_fail("bench");
 		tg_exit_poweroff();
 	}
+	if (opts.bench_net) {
+		if (!tg_bench_net())
+			tg_exit_fail("bench");
+		tg_exit_poweroff();
+	}
 	tg_run_tests(&opts, &boot, &acpi);
-	tg_verdict(&opts);
+	tg_verdict(&opts, &acpi);
 }

@@ -28,8 +28,20 @@ bool tg_test_msix(void);
  * against direct BAR access: "LQTG: pcicfg ok"; with bad, forbidden
  * windows as well: "LQTG: pcicfgbad ok". */
 bool tg_test_pcicfg(bool bad);
+/* virtio-net with a host peer on the tap (tests/kvm/virtio_net.py):
+ * "LQTG: net ready ...", then "LQTG: net ok tx=.. bad=3 rx=.. merged=..". */
+bool tg_test_net(void);
+/* virtio-net with two queue pairs: "LQTG: netmq ok tx=.. rx=.. rxq0=.. rxq1=..". */
+bool tg_test_netmq(void);
+/* wait=powerbutton: "LQTG: waiting for the power button", then
+ * "LQTG: tick <n>" every 100 ms until the SCI reports the power button,
+ * then "LQTG: power button" and ACPI S5. Does not return. */
+__attribute__((noreturn)) void tg_wait_powerbutton(const struct tg_acpi *a);
 /* bench=blk: "LQTG: bench blk <row> qd=.. bs=.. iops=.. mbps=.." lines. */
 bool tg_bench_blk(void);
+/* bench=net: "LQTG: bench net <tx|rx> size=.. pps=.. mbps=.." lines, with
+ * a host peer flooding the tap for the rx rows (tools/bench/net). */
+bool tg_bench_net(void);
 
 /* C entry of an AP, called by the trampoline with its arrival index. */
 void tg_ap_main(unsigned idx);

@@ -7,6 +7,7 @@
 #include "tg_lapic.h"
 
 void (*volatile tg_timer_hook)(void);
+void (*volatile tg_sci_hook)(void);
 volatile uint64_t tg_virtio_irqs;
 
 static void tg_exception(const struct tg_frame *f)
@@ -31,6 +32,13 @@ void tg_trap(struct tg_frame *f)
 
 		if (hook)
 			hook();
+	}
+	else if (f->vector == TG_VEC_SCI) {
+		void (*hook)(void) = tg_sci_hook;
+
+		if (hook)
+			hook();
+		tg_lapic_eoi();
 	}
 	else if (f->vector == TG_VEC_VIRTIO) {
 		tg_virtio_irqs++;
