@@ -132,6 +132,7 @@ static int raw_kick(struct blk_backend *b)
 {
 	struct blk_raw *r = blk_raw(b);
 	unsigned queued = 0;
+	int err;
 
 	while (r->wait_head && r->inflight < r->depth) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
@@ -146,9 +147,14 @@ static int raw_kick(struct blk_backend *b)
 		r->inflight++;
 		queued++;
 	}
-	if (!queued)
+	/* Also entries a failed submit left in the ring: they count as in
+	 * flight and would otherwise never complete. */
+	if (!queued && !io_uring_sq_ready(&r->ring))
 		return 0;
-	return io_uring_submit(&r->ring) < 0 ? -EIO : 0;
+	do /* a signal (pause's vCPU kick, a timer) must not strand them */
+		err = io_uring_submit(&r->ring);
+	while (err == -EINTR);
+	return err < 0 ? -EIO : 0;
 }
 
 /* Requeues at the front (a short transfer's rest, a fallback). */

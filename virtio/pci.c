@@ -85,6 +85,12 @@ static int virtio_pci_bar_write(void *opaque, uint64_t off, const void *data, un
 
 const struct bus_ops virtio_pci_bar_ops = { virtio_pci_bar_read, virtio_pci_bar_write };
 
+/* Running, so queue work is done (by a kick or the poller). */
+static bool virtio_pci_live(const struct virtio_dev *d)
+{
+	return (d->status & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
 /* A queue was kicked (ioeventfd or the MMIO fallback). */
 static void virtio_pci_kick(struct virtio_pci *vp, unsigned q)
 {
@@ -94,8 +100,7 @@ static void virtio_pci_kick(struct virtio_pci *vp, unsigned q)
 	if (eventfd_read(vp->q[q].kick_efd, &n) < 0)
 		return;
 	pthread_mutex_lock(&d->lock);
-	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_NEEDS_RESET) &&
-	    d->vq[q].ready) {
+	if (virtio_pci_live(d) && d->vq[q].ready) {
 		d->kicks++;
 		d->ops->queue_notify(d, q);
 		if (d->vq[q].broken)
@@ -113,7 +118,7 @@ static bool virtio_pci_poll(void *opaque)
 	bool did = false;
 
 	pthread_mutex_lock(&d->lock);
-	if ((d->status & VIRTIO_STATUS_DRIVER_OK) && !(d->status & VIRTIO_STATUS_NEEDS_RESET)) {
+	if (virtio_pci_live(d)) {
 		for (unsigned q = 0; q < d->nr_queues; q++) {
 			if (!virtq_has_avail(&d->vq[q]))
 				continue;
@@ -126,6 +131,31 @@ static bool virtio_pci_poll(void *opaque)
 	}
 	pthread_mutex_unlock(&d->lock);
 	return did;
+}
+
+static void virtio_pci_poll_start(void *opaque)
+{
+	struct virtio_dev *d = ((struct virtio_pci *)opaque)->dev;
+
+	pthread_mutex_lock(&d->lock);
+	for (unsigned q = 0; q < d->nr_queues; q++)
+		virtq_poll_start(&d->vq[q]);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static bool virtio_pci_poll_stop(void *opaque)
+{
+	struct virtio_dev *d = ((struct virtio_pci *)opaque)->dev;
+	bool more = false;
+
+	pthread_mutex_lock(&d->lock);
+	for (unsigned q = 0; q < d->nr_queues; q++)
+		more |= virtq_poll_stop(&d->vq[q]);
+	/* Work only counts where the poller would do it (else the loop
+	 * would spin on buffers of a device that waits for a reset). */
+	more &= virtio_pci_live(d);
+	pthread_mutex_unlock(&d->lock);
+	return more;
 }
 
 static void virtio_pci_kick_cb(void *opaque, uint32_t events)
@@ -264,6 +294,8 @@ int virtio_pci_create(struct virtio_dev *d, struct pci_bus *bus, struct kvm_irq 
 	pthread_mutex_unlock(&d->lock);
 	if (!err)
 		err = evl_add_poller(evl, virtio_pci_poll, vp);
+	if (!err)
+		evl_set_poll_mode(evl, vp, virtio_pci_poll_start, virtio_pci_poll_stop);
 	if (!err)
 		err = pci_bus_add(bus, &vp->pci);
 	if (err) {

@@ -113,7 +113,7 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *e)
 		return -EINVAL;
 	}
 	vq->last_avail++;
-	if (vq->event_idx) /* avail_event: no kick needed until the driver passes this */
+	if (vq->event_idx && !vq->polling) /* avail_event: no kick needed until the driver passes this */
 		__atomic_store_n(virtq_avail_event(vq), vq->last_avail, __ATOMIC_RELEASE);
 	return virtq_walk(vq, head, e);
 }

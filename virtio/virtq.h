@@ -85,6 +85,7 @@ struct virtq {
 	uint16_t used_idx;         /* next used entry to fill (shadow of used->idx) */
 	uint16_t signalled_used;   /* used_idx when should_notify last looked */
 	bool signalled_valid;      /* false: the next should_notify says yes */
+	bool polling;              /* kicks suppressed while the loop polls */
 };
 
 /* One request: its buffers as host iovecs, device-readable first. */
@@ -107,13 +108,14 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem, uint16_t size, u
 		 uint64_t avail, uint64_t used, bool event_idx, bool indirect);
 /* Back to disabled, not broken; keeps the label. */
 void virtq_reset(struct virtq *vq);
-/* 1: e holds the next chain; 0: nothing available (or not enabled);
- * -EINVAL / -ENOSPC: malformed (see above), vq->broken set, reason logged
- * once. With event_idx, also sets avail_event to the new last_avail. */
 /* Whether the driver has made buffers available that virtq_pop would
  * take (false for a queue that is not ready or broken). Cheap: one
  * load of avail->idx, for polling. */
 bool virtq_has_avail(const struct virtq *vq);
+/* 1: e holds the next chain; 0: nothing available (or not enabled);
+ * -EINVAL / -ENOSPC: malformed (see above), vq->broken set, reason logged
+ * once. With event_idx, also sets avail_event to the new last_avail
+ * (unless polling). */
 int virtq_pop(struct virtq *vq, struct virtq_elem *e);
 /* Hands chain `head` back with `written` bytes written to its writable
  * buffers. head must come from virtq_pop on this queue since its enable;
@@ -130,5 +132,12 @@ void virtq_disable_notify(struct virtq *vq);
 /* ...and asking for kicks again before sleeping; true if buffers came in
  * meanwhile (drain again). False on a broken or disabled queue. */
 bool virtq_enable_notify(struct virtq *vq);
+/* While the event loop polls the queue (virtq_has_avail), the driver
+ * need not kick: kicks stay suppressed (virtq_enable_notify keeps them
+ * off and only says whether buffers wait) until polling stops, which
+ * asks for kicks again and returns true if buffers came in meanwhile.
+ * Saves the driver an exit per request. virtq_enable/reset end it. */
+void virtq_poll_start(struct virtq *vq);
+bool virtq_poll_stop(struct virtq *vq);
 
 #endif

@@ -44,6 +44,8 @@ bool virtq_enable_notify(struct virtq *vq)
 {
 	if (!vq->ready || vq->broken)
 		return false;
+	if (vq->polling) /* the poller will look: only say whether to drain again */
+		return __atomic_load_n(virtq_avail_idx(vq), __ATOMIC_ACQUIRE) != vq->last_avail;
 	if (vq->event_idx)
 		__atomic_store_n(virtq_avail_event(vq), vq->last_avail, __ATOMIC_RELAXED);
 	else
@@ -53,4 +55,22 @@ bool virtq_enable_notify(struct virtq *vq)
 	 * sleep on a non-empty queue (store-load: a full fence). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return __atomic_load_n(virtq_avail_idx(vq), __ATOMIC_ACQUIRE) != vq->last_avail;
+}
+
+void virtq_poll_start(struct virtq *vq)
+{
+	if (!vq->ready || vq->broken)
+		return;
+	/* With event idx, avail_event is left where the last pop put it:
+	 * once the driver is past it, it does not kick again. */
+	virtq_disable_notify(vq);
+	vq->polling = true;
+}
+
+bool virtq_poll_stop(struct virtq *vq)
+{
+	if (!vq->polling)
+		return false;
+	vq->polling = false;
+	return virtq_enable_notify(vq);
 }

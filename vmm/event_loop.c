@@ -25,6 +25,7 @@ int evl_init(struct evl *l)
 	l->poll_ns = 0;
 	l->poll_max_ns = EVL_POLL_MAX_NS_DEFAULT;
 	l->blocked_at = 0;
+	l->polling = false;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return l->epfd < 0 ? -errno : 0;
 }

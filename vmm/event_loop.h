@@ -25,6 +25,7 @@ struct evl {
 	uint64_t poll_ns;             /* current spin budget, adapted */
 	uint64_t poll_max_ns;         /* 0: never spin */
 	uint64_t blocked_at;          /* when the last spin gave up */
+	bool polling;                 /* pollers were told polling started */
 };
 
 int evl_init(struct evl *l);
@@ -46,6 +47,12 @@ int evl_run_once(struct evl *l, int timeout_ms);
  * they don't (an idle VM does not spin). */
 #define EVL_POLL_MAX_NS_DEFAULT 32768
 int evl_add_poller(struct evl *l, evl_poll_fn fn, void *opaque);
+/* Optional, for the poller registered with opaque: start() when the loop
+ * begins to spin (a device can tell its driver not to kick), stop() when
+ * it gives up before sleeping (kicks back on); stop returns true if work
+ * came in meanwhile, and then the loop does not sleep. */
+void evl_set_poll_mode(struct evl *l, void *opaque, void (*start)(void *opaque),
+		       bool (*stop)(void *opaque));
 void evl_del_poller(struct evl *l, void *opaque);
 /* True when a poller did work: look again before sleeping. */
 bool evl_poll(struct evl *l);

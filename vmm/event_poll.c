@@ -11,6 +11,8 @@
 
 struct evl_poller {
 	evl_poll_fn fn;
+	void (*start)(void *opaque);
+	bool (*stop)(void *opaque);
 	void *opaque;
 	bool dead;
 	struct evl_poller *next;
@@ -37,6 +39,17 @@ int evl_add_poller(struct evl *l, evl_poll_fn fn, void *opaque)
 	return 0;
 }
 
+void evl_set_poll_mode(struct evl *l, void *opaque, void (*start)(void *opaque),
+		       bool (*stop)(void *opaque))
+{
+	for (struct evl_poller *p = l->pollers; p; p = p->next) {
+		if (p->opaque == opaque && !p->dead) {
+			p->start = start;
+			p->stop = stop;
+		}
+	}
+}
+
 void evl_del_poller(struct evl *l, void *opaque)
 {
 	/* Marked, not freed: evl_poll may be walking the list (a poller's
@@ -57,8 +70,13 @@ void evl_poll_free(struct evl *l)
 }
 
 /* How long the loop slept since the last spin gave up decides the next
- * budget: events within poll_max_ns would have been caught by spinning
- * longer, later ones would not. */
+ * budget. What we measure is the event's delay plus the wake-up's own
+ * latency, and the wake-up alone can take longer than poll_max_ns (an
+ * IPI to an idle CPU through another hypervisor): comparing with
+ * poll_max_ns itself would then never start polling where it helps
+ * most. So a sleep up to EVL_POLL_GROW_FACTOR times the ceiling still
+ * grows the budget; longer ones (an idle device) shrink it. */
+#define EVL_POLL_GROW_FACTOR 8
 static void evl_poll_adapt(struct evl *l, uint64_t now)
 {
 	uint64_t slept;
@@ -67,7 +85,7 @@ static void evl_poll_adapt(struct evl *l, uint64_t now)
 		return;
 	slept = now - l->blocked_at;
 	l->blocked_at = 0;
-	if (slept <= l->poll_max_ns) {
+	if (slept <= EVL_POLL_GROW_FACTOR * l->poll_max_ns) {
 		l->poll_ns = l->poll_ns ? l->poll_ns * 2 : EVL_POLL_MIN_NS;
 		if (l->poll_ns > l->poll_max_ns)
 			l->poll_ns = l->poll_max_ns;
@@ -88,6 +106,24 @@ static bool evl_poll_round(struct evl *l)
 	return did;
 }
 
+/* Tells the pollers that spinning starts or ends; true if one found
+ * work when it ended. */
+static bool evl_poll_mode(struct evl *l, bool on)
+{
+	bool did = false;
+
+	for (struct evl_poller *p = l->pollers; p; p = p->next) {
+		if (p->dead)
+			continue;
+		if (on && p->start)
+			p->start(p->opaque);
+		else if (!on && p->stop && p->stop(p->opaque))
+			did = true;
+	}
+	l->polling = on;
+	return did;
+}
+
 bool evl_poll(struct evl *l)
 {
 	uint64_t start = evl_now_ns(), now = start;
@@ -95,12 +131,18 @@ bool evl_poll(struct evl *l)
 	evl_poll_adapt(l, start);
 	if (!l->pollers || !l->poll_max_ns)
 		return false;
+	if (l->poll_ns && !l->polling)
+		evl_poll_mode(l, true);
 	do {
 		if (evl_poll_round(l))
 			return true;
 		__builtin_ia32_pause();
 		now = evl_now_ns();
 	} while (now - start < l->poll_ns);
+	/* Kicks back on before sleeping; what slipped in before that is
+	 * handled now, or it would wait for a kick that never comes. */
+	if (l->polling && evl_poll_mode(l, false))
+		return true;
 	l->blocked_at = now;
 	return false;
 }

@@ -67,7 +67,7 @@ static bool tg_bench_row(const struct bench_row *r, uint64_t blocks)
 	}
 	t0 = tg_rdtsc();
 	end = t0 + BENCH_MS * tg_tsc_khz;
-	*tg_bq.notify = 0;
+	tg_virtio_kick(&tg_bq);
 	while (tg_rdtsc() < end) {
 		uint16_t used = __atomic_load_n(&tg_bq.used.idx, __ATOMIC_ACQUIRE);
 		bool posted = false;
@@ -86,7 +86,7 @@ static bool tg_bench_row(const struct bench_row *r, uint64_t blocks)
 			posted = true;
 		}
 		if (posted)
-			*tg_bq.notify = 0;
+			tg_virtio_kick(&tg_bq);
 	}
 	ns = (tg_rdtsc() - t0) * 1000000ULL / tg_tsc_khz;
 	/* Drain what is still in flight before the next row. */

@@ -200,7 +200,7 @@ int64_t tg_virtio_xfer(struct tg_vq *q, const uint64_t *addr, const uint32_t *le
 	}
 	q->avail.ring[slot] = 0;
 	__atomic_store_n(&q->avail.idx, (uint16_t)(q->avail.idx + 1), __ATOMIC_RELEASE);
-	*q->notify = q->index;
+	tg_virtio_kick(q);
 	while (__atomic_load_n(&q->used.idx, __ATOMIC_ACQUIRE) == q->last_used)
 		if (tg_rdtsc() - t0 > limit)
 			return -1;

@@ -60,6 +60,17 @@ uint64_t tg_virtio_init(struct tg_virtio *d, uint64_t wanted);
 bool tg_virtio_queue(struct tg_virtio *d, uint16_t index, struct tg_vq *q);
 void tg_virtio_driver_ok(struct tg_virtio *d);
 uint8_t tg_virtio_status(struct tg_virtio *d);
+/* Kicks the device unless it said it needs no kick (VIRTQ_USED_F_NO_NOTIFY),
+ * as drivers should: call after publishing avail->idx. */
+static inline void tg_virtio_kick(struct tg_vq *q)
+{
+	/* The idx store must be visible before the flag is read, or a
+	 * device that just stopped polling could miss this request. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(&q->used.flags, __ATOMIC_RELAXED) & 1))
+		*q->notify = q->index;
+}
+
 /* Posts a chain of n buffers (flags: 2 = device writes it) and waits for
  * the device to return it; returns the used length, or -1 on timeout. */
 int64_t tg_virtio_xfer(struct tg_vq *q, const uint64_t *addr, const uint32_t *len,
