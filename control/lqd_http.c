@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/http_body.h"
 #include "common/log.h"
 
 #define LQD_CONN_TIMEOUT_S 30
@@ -177,26 +178,7 @@ static enum MHD_Result lqd_http_send(struct lqd_req *r)
 
 static void lqd_http_collect(struct lqd_req *r, const char *data, size_t *size)
 {
-	if (!r->too_big && r->len + *size <= LQD_BODY_MAX) {
-		char *nb = realloc(r->body, r->len + *size + 1);
-
-		if (nb) {
-			memcpy(nb + r->len, data, *size);
-			r->body = nb;
-			r->len += *size;
-			r->body[r->len] = '\0';
-		} else {
-			r->too_big = true;
-		}
-	} else {
-		/* Chunked bodies carry no Content-Length: drop the rest and
-		 * answer 413 once it is all read. */
-		r->too_big = true;
-		free(r->body);
-		r->body = NULL;
-		r->len = 0;
-	}
-	*size = 0;
+	http_body_collect(&r->body, &r->len, &r->too_big, LQD_BODY_MAX, data, size);
 }
 
 static enum MHD_Result lqd_http_handle(void *cls, struct MHD_Connection *conn, const char *url,

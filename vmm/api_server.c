@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/http_body.h"
 #include "common/log.h"
 
 #define API_CONN_TIMEOUT_S 30   /* idle or half-sent requests are dropped */
@@ -180,26 +181,7 @@ static enum MHD_Result api_begin(struct api *a, struct MHD_Connection *conn, voi
 
 static void api_collect(struct api_req *r, const char *data, size_t *size)
 {
-	if (!r->too_big && r->len + *size <= API_BODY_MAX) {
-		char *nb = realloc(r->body, r->len + *size + 1);
-
-		if (nb) {
-			memcpy(nb + r->len, data, *size);
-			r->body = nb;
-			r->len += *size;
-			r->body[r->len] = '\0';
-		} else {
-			r->too_big = true;
-		}
-	} else {
-		/* Chunked bodies have no Content-Length: read and drop the
-		 * rest, answer 413 at the end. */
-		r->too_big = true;
-		free(r->body);
-		r->body = NULL;
-		r->len = 0;
-	}
-	*size = 0;
+	http_body_collect(&r->body, &r->len, &r->too_big, API_BODY_MAX, data, size);
 }
 
 static enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *url,

@@ -17,53 +17,23 @@
 #include <unistd.h>
 
 #include "block/blk_backend.h"
+#include "tests/unit/blk_test_util.h"
 
 #define MIB (1024 * 1024)
 
-struct fixture {
-	char dir[64];
-	char path[96];
-};
-
-/* A request that records when it completed, relative to the others. */
-struct treq {
-	struct blk_req req;
-	int result;
-	int order; /* -1 until done */
-};
-
-static int done_count;
-
-static void treq_done(struct blk_req *req, int result)
-{
-	struct treq *t = (struct treq *)req;
-
-	t->result = result;
-	t->order = done_count++;
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	strcpy(f->dir, "/tmp/lq-blkraw-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/disk.img", f->dir);
-	done_count = 0;
-	*state = f;
-	return 0;
+	(void)state;
+	return bt_dir_make("lq-blkraw");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	unlink(f->path);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	(void)state;
+	return bt_dir_remove();
 }
+
+#define DISK bt_path("disk.img")
 
 /* A file of size bytes: sparse, or filled with pattern(offset). */
 static void make_file(const char *path, off_t size, bool fill)
@@ -96,48 +66,14 @@ static struct blk_backend *open_raw(const char *path, bool ro, unsigned depth)
 	return b;
 }
 
-/* Kicks and reaps until `want` requests have completed: the device's
- * loop, with poll on the eventfd and a generous limit so a lost
- * completion fails the test instead of hanging it. */
-static void run_until(struct blk_backend *b, int want)
-{
-	struct pollfd p = { .fd = blk_backend_event_fd(b), .events = POLLIN };
 
-	assert_int_equal(blk_backend_kick(b), 0);
-	while (done_count < want) {
-		assert_int_equal(poll(&p, 1, 10000), 1);
-		blk_backend_complete(b);
-		assert_int_equal(blk_backend_kick(b), 0);
-	}
-}
 
-static void treq_init(struct treq *t, enum blk_op op, uint64_t offset, const struct iovec *iov,
-		      unsigned iovcnt, uint64_t len)
-{
-	memset(t, 0, sizeof(*t));
-	t->req = (struct blk_req){ .op = op, .offset = offset, .iov = iov, .iovcnt = iovcnt,
-				   .len = len, .done = treq_done };
-	t->order = -1;
-}
-
-static int do_req(struct blk_backend *b, enum blk_op op, uint64_t offset, const struct iovec *iov,
-		  unsigned iovcnt, uint64_t len, bool unmap)
-{
-	struct treq t;
-	int before = done_count;
-
-	treq_init(&t, op, offset, iov, iovcnt, len);
-	t.req.unmap = unmap;
-	assert_int_equal(blk_backend_submit(b, &t.req), 0);
-	run_until(b, before + 1);
-	return t.result;
-}
 
 static int do_io(struct blk_backend *b, enum blk_op op, uint64_t offset, void *buf, size_t len)
 {
 	struct iovec iov = { buf, len };
 
-	return do_req(b, op, offset, &iov, 1, 0, false);
+	return bt_io(b, op, offset, &iov, 1, 0, false);
 }
 
 static off_t allocated(const char *path)
@@ -150,34 +86,34 @@ static off_t allocated(const char *path)
 
 static void test_open_errors(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	struct blk_open_opts o = { 0 };
 	struct blk_backend *b = NULL;
 
-	assert_int_equal(blk_raw_open(f->path, &o, &b), -ENOENT); /* not created yet */
-	assert_int_equal(blk_raw_open(f->dir, &o, &b), -EISDIR);  /* O_RDWR on a directory */
+	assert_int_equal(blk_raw_open(DISK, &o, &b), -ENOENT); /* not created yet */
+	assert_int_equal(blk_raw_open(bt_dir(), &o, &b), -EISDIR);  /* O_RDWR on a directory */
 	o.read_only = true;
-	assert_int_equal(blk_raw_open(f->dir, &o, &b), -EINVAL);  /* opens, but is no disk */
+	assert_int_equal(blk_raw_open(bt_dir(), &o, &b), -EINVAL);  /* opens, but is no disk */
 	assert_null(b);
 }
 
 /* Scattered buffers both ways, split differently on the way back. */
 static void test_write_read_iovecs(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	static uint8_t src[3 * 4096 + 512], dst[sizeof(src)];
 	struct iovec w[3] = { { src, 512 }, { src + 512, 8192 }, { src + 8704, 4096 } };
 	struct iovec r[2] = { { dst, 4096 }, { dst + 4096, sizeof(dst) - 4096 } };
 	struct blk_backend *b;
 
-	make_file(f->path, 4 * MIB, false);
-	b = open_raw(f->path, false, 8);
+	make_file(DISK, 4 * MIB, false);
+	b = open_raw(DISK, false, 8);
 	assert_int_equal(blk_backend_size(b), 4 * MIB);
 	assert_int_equal(blk_backend_block_size(b), 512);
 	for (size_t i = 0; i < sizeof(src); i++)
 		src[i] = (uint8_t)(i * 31 + 5);
-	assert_int_equal(do_req(b, BLK_OP_WRITE, MIB + 512, w, 3, 0, false), 0);
-	assert_int_equal(do_req(b, BLK_OP_READ, MIB + 512, r, 2, 0, false), 0);
+	assert_int_equal(bt_io(b, BLK_OP_WRITE, MIB + 512, w, 3, 0, false), 0);
+	assert_int_equal(bt_io(b, BLK_OP_READ, MIB + 512, r, 2, 0, false), 0);
 	assert_memory_equal(src, dst, sizeof(src));
 	blk_backend_close(b);
 }
@@ -186,12 +122,12 @@ static void test_write_read_iovecs(void **state)
  * end reads as zeros (never as what the buffer held before). */
 static void test_read_past_end_zero_fills(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	static uint8_t buf[4096];
 	struct blk_backend *b;
 
-	make_file(f->path, 10000, true);
-	b = open_raw(f->path, true, 8);
+	make_file(DISK, 10000, true);
+	b = open_raw(DISK, true, 8);
 	memset(buf, 0xaa, sizeof(buf));
 	assert_int_equal(do_io(b, BLK_OP_READ, 8192, buf, sizeof(buf)), 0);
 	for (size_t i = 0; i < sizeof(buf); i++) {
@@ -207,18 +143,18 @@ static void test_read_past_end_zero_fills(void **state)
  * range reads as zeros; the neighbours keep their data. */
 static void test_discard_punches_hole(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	static uint8_t buf[MIB];
 	struct blk_backend *b;
 	off_t before;
 	int fd;
 
-	make_file(f->path, 4 * MIB, true);
-	before = allocated(f->path);
-	b = open_raw(f->path, false, 8);
-	assert_int_equal(do_req(b, BLK_OP_DISCARD, MIB, NULL, 0, 2 * MIB, false), 0);
-	assert_true(allocated(f->path) <= before - 2 * MIB);
-	fd = open(f->path, O_RDONLY);
+	make_file(DISK, 4 * MIB, true);
+	before = allocated(DISK);
+	b = open_raw(DISK, false, 8);
+	assert_int_equal(bt_io(b, BLK_OP_DISCARD, MIB, NULL, 0, 2 * MIB, false), 0);
+	assert_true(allocated(DISK) <= before - 2 * MIB);
+	fd = open(DISK, O_RDONLY);
 	assert_int_equal(lseek(fd, 0, SEEK_HOLE), MIB);
 	assert_int_equal(lseek(fd, MIB, SEEK_DATA), 3 * MIB);
 	close(fd);
@@ -233,18 +169,18 @@ static void test_discard_punches_hole(void **state)
 /* Write-zeroes keeps the blocks allocated unless unmap is allowed. */
 static void test_write_zeroes(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	static uint8_t buf[MIB];
 	struct blk_backend *b;
 	off_t full;
 
-	make_file(f->path, 4 * MIB, true);
-	full = allocated(f->path);
-	b = open_raw(f->path, false, 8);
-	assert_int_equal(do_req(b, BLK_OP_WRITE_ZEROES, 0, NULL, 0, MIB, false), 0);
-	assert_int_equal(allocated(f->path), full);
-	assert_int_equal(do_req(b, BLK_OP_WRITE_ZEROES, 2 * MIB, NULL, 0, MIB, true), 0);
-	assert_true(allocated(f->path) <= full - MIB);
+	make_file(DISK, 4 * MIB, true);
+	full = allocated(DISK);
+	b = open_raw(DISK, false, 8);
+	assert_int_equal(bt_io(b, BLK_OP_WRITE_ZEROES, 0, NULL, 0, MIB, false), 0);
+	assert_int_equal(allocated(DISK), full);
+	assert_int_equal(bt_io(b, BLK_OP_WRITE_ZEROES, 2 * MIB, NULL, 0, MIB, true), 0);
+	assert_true(allocated(DISK) <= full - MIB);
 	for (uint64_t at = 0; at < 4 * MIB; at += MIB) {
 		bool zero = at == 0 || at == 2 * MIB;
 
@@ -257,34 +193,34 @@ static void test_write_zeroes(void **state)
 /* Ranges past the end are refused through done(), not by submit. */
 static void test_ranges_past_end(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	struct blk_backend *b;
 
-	make_file(f->path, MIB, false);
-	b = open_raw(f->path, false, 8);
-	assert_int_equal(do_req(b, BLK_OP_DISCARD, MIB - 512, NULL, 0, 1024, false), -EINVAL);
-	assert_int_equal(do_req(b, BLK_OP_WRITE_ZEROES, 2 * MIB, NULL, 0, 512, false), -EINVAL);
+	make_file(DISK, MIB, false);
+	b = open_raw(DISK, false, 8);
+	assert_int_equal(bt_io(b, BLK_OP_DISCARD, MIB - 512, NULL, 0, 1024, false), -EINVAL);
+	assert_int_equal(bt_io(b, BLK_OP_WRITE_ZEROES, 2 * MIB, NULL, 0, 512, false), -EINVAL);
 	/* offset + len wrapping 64 bits */
-	assert_int_equal(do_req(b, BLK_OP_DISCARD, 512, NULL, 0, ~0ULL - 100, false), -EINVAL);
-	assert_int_equal(allocated(f->path), 0);
+	assert_int_equal(bt_io(b, BLK_OP_DISCARD, 512, NULL, 0, ~0ULL - 100, false), -EINVAL);
+	assert_int_equal(allocated(DISK), 0);
 	blk_backend_close(b);
 }
 
 /* A read-only disk refuses every change and loses nothing. */
 static void test_read_only(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	static uint8_t buf[4096];
 	struct blk_backend *b;
 
-	make_file(f->path, MIB, true);
-	b = open_raw(f->path, true, 8);
+	make_file(DISK, MIB, true);
+	b = open_raw(DISK, true, 8);
 	assert_true(blk_backend_read_only(b));
 	memset(buf, 0x5a, sizeof(buf));
 	assert_int_equal(do_io(b, BLK_OP_WRITE, 0, buf, sizeof(buf)), -EROFS);
-	assert_int_equal(do_req(b, BLK_OP_DISCARD, 0, NULL, 0, 4096, false), -EROFS);
-	assert_int_equal(do_req(b, BLK_OP_WRITE_ZEROES, 0, NULL, 0, 4096, true), -EROFS);
-	assert_int_equal(do_req(b, BLK_OP_FLUSH, 0, NULL, 0, 0, false), 0);
+	assert_int_equal(bt_io(b, BLK_OP_DISCARD, 0, NULL, 0, 4096, false), -EROFS);
+	assert_int_equal(bt_io(b, BLK_OP_WRITE_ZEROES, 0, NULL, 0, 4096, true), -EROFS);
+	assert_int_equal(bt_io(b, BLK_OP_FLUSH, 0, NULL, 0, 0, false), 0);
 	assert_int_equal(do_io(b, BLK_OP_READ, 0, buf, sizeof(buf)), 0);
 	assert_int_equal(buf[3], (uint8_t)(3 * 7 + 1));
 	blk_backend_close(b);
@@ -294,24 +230,24 @@ static void test_read_only(void **state)
  * backend and all complete, with the right data. */
 static void test_more_requests_than_ring(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	enum { N = 1000, BS = 4096 };
-	static struct treq reqs[N];
+	static struct bt_req reqs[N];
 	static struct iovec iov[N];
 	static uint8_t data[N][BS], back[BS];
 	struct blk_backend *b;
 
-	make_file(f->path, (off_t)N * BS, false);
-	b = open_raw(f->path, false, 4);
+	make_file(DISK, (off_t)N * BS, false);
+	b = open_raw(DISK, false, 4);
 	for (int i = 0; i < N; i++) {
 		memset(data[i], i & 0xff, BS);
 		data[i][0] = (uint8_t)(i >> 8);
 		iov[i] = (struct iovec){ data[i], BS };
 		/* every 7th block, so neighbours in the batch are not adjacent */
-		treq_init(&reqs[i], BLK_OP_WRITE, (uint64_t)((i * 7) % N) * BS, &iov[i], 1, 0);
+		bt_req_init(&reqs[i], BLK_OP_WRITE, (uint64_t)((i * 7) % N) * BS, &iov[i], 1, 0);
 		assert_int_equal(blk_backend_submit(b, &reqs[i].req), 0);
 	}
-	run_until(b, N);
+	bt_run_until(b, N);
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(reqs[i].result, 0);
 		assert_int_equal(do_io(b, BLK_OP_READ, (uint64_t)((i * 7) % N) * BS, back, BS), 0);
@@ -324,27 +260,27 @@ static void test_more_requests_than_ring(void **state)
  * only promises durability for what came before it. */
 static void test_flush_after_writes(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	enum { N = 64, BS = 64 * 1024 };
-	static struct treq w[N], fl;
+	static struct bt_req w[N], fl;
 	static struct iovec iov[N];
 	static uint8_t data[BS];
 	struct blk_backend *b;
 
-	make_file(f->path, (off_t)N * BS, false);
-	b = open_raw(f->path, false, 128);
+	make_file(DISK, (off_t)N * BS, false);
+	b = open_raw(DISK, false, 128);
 	memset(data, 0xc3, sizeof(data));
 	for (int round = 0; round < 5; round++) {
-		int base = done_count;
+		int base = bt_done;
 
 		for (int i = 0; i < N; i++) {
 			iov[i] = (struct iovec){ data, BS };
-			treq_init(&w[i], BLK_OP_WRITE, (uint64_t)i * BS, &iov[i], 1, 0);
+			bt_req_init(&w[i], BLK_OP_WRITE, (uint64_t)i * BS, &iov[i], 1, 0);
 			assert_int_equal(blk_backend_submit(b, &w[i].req), 0);
 		}
-		treq_init(&fl, BLK_OP_FLUSH, 0, NULL, 0, 0);
+		bt_req_init(&fl, BLK_OP_FLUSH, 0, NULL, 0, 0);
 		assert_int_equal(blk_backend_submit(b, &fl.req), 0);
-		run_until(b, base + N + 1);
+		bt_run_until(b, base + N + 1);
 		assert_int_equal(fl.result, 0);
 		for (int i = 0; i < N; i++) {
 			assert_int_equal(w[i].result, 0);

@@ -20,87 +20,29 @@
 
 #include "block/blk_backend.h"
 #include "block/qcow2_dev.h" /* white box: the chain-order counter */
+#include "tests/unit/blk_test_util.h"
 
 #define KIB 1024ULL
 #define MIB (1024 * 1024ULL)
 
-static char dir[64];
-static int done_count;
-
-struct treq {
-	struct blk_req req;
-	int result;
-};
-
-static void treq_done(struct blk_req *req, int result)
-{
-	((struct treq *)req)->result = result;
-	done_count++;
-}
-
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define SH(...) do { int rc_ = sh(__VA_ARGS__); if (rc_) fail_msg("exit %d: %s", rc_, #__VA_ARGS__); } while (0)
-
-static const char *p(const char *name)
-{
-	static char buf[8][160];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/lq-qcow2-XXXXXX");
-	done_count = 0;
-	return mkdtemp(dir) ? 0 : -1;
+	return bt_dir_make("lq-qcow2");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return sh("rm -rf %s", dir);
-}
-
-static void run_until(struct blk_backend *b, int want)
-{
-	struct pollfd pf = { .fd = blk_backend_event_fd(b), .events = POLLIN };
-
-	assert_int_equal(blk_backend_kick(b), 0);
-	while (done_count < want) {
-		assert_int_equal(poll(&pf, 1, 10000), 1);
-		blk_backend_complete(b);
-		assert_int_equal(blk_backend_kick(b), 0);
-	}
+	return bt_dir_remove();
 }
 
 static int do_req(struct blk_backend *b, enum blk_op op, uint64_t off, void *buf, uint64_t len,
 		  bool unmap)
 {
 	struct iovec iov = { buf, len };
-	struct treq t = { .req = { .op = op, .offset = off, .iov = &iov, .iovcnt = buf ? 1 : 0,
-				   .len = len, .unmap = unmap, .done = treq_done } };
-	int before = done_count;
 
-	assert_int_equal(blk_backend_submit(b, &t.req), 0);
-	run_until(b, before + 1);
-	return t.result;
+	return bt_io(b, op, off, &iov, buf ? 1 : 0, len, unmap);
 }
 
 static struct blk_backend *open_disk(const char *path, bool ro)
@@ -136,14 +78,14 @@ static uint8_t *read_all(struct blk_backend *b, uint64_t chunk)
 {
 	uint64_t size = blk_backend_size(b);
 	uint8_t *buf = malloc(size);
-	struct treq t[8];
+	struct bt_req t[8];
 	struct iovec iov[8][2];
 	uint64_t off = 0;
 
 	assert_non_null(buf);
 	memset(buf, 0x5a, size);
 	while (off < size) {
-		int n = 0, before = done_count;
+		int n = 0, before = bt_done;
 
 		for (; n < 8 && off < size; n++) {
 			uint64_t len = size - off < chunk ? size - off : chunk, half = len / 3;
@@ -151,12 +93,11 @@ static uint8_t *read_all(struct blk_backend *b, uint64_t chunk)
 			/* two iovecs so splits fall inside a buffer too */
 			iov[n][0] = (struct iovec){ buf + off, half };
 			iov[n][1] = (struct iovec){ buf + off + half, len - half };
-			t[n] = (struct treq){ .req = { .op = BLK_OP_READ, .offset = off, .iov = iov[n],
-						       .iovcnt = 2, .done = treq_done } };
+			bt_req_init(&t[n], BLK_OP_READ, off, iov[n], 2, 0);
 			assert_int_equal(blk_backend_submit(b, &t[n].req), 0);
 			off += len;
 		}
-		run_until(b, before + n);
+		bt_run_until(b, before + n);
 		for (int i = 0; i < n; i++)
 			assert_int_equal(t[i].result, 0);
 	}
@@ -170,8 +111,8 @@ static void assert_reads_like_qemu(const char *img, uint64_t chunk)
 	uint64_t len;
 	uint8_t *want, *got;
 
-	SH("qemu-img convert -O raw %s %s", img, p("want.raw"));
-	want = slurp(p("want.raw"), &len);
+	BT_SH("qemu-img convert -O raw %s %s", img, bt_path("want.raw"));
+	want = slurp(bt_path("want.raw"), &len);
 	assert_int_equal(blk_backend_size(b), len);
 	got = read_all(b, chunk);
 	for (uint64_t i = 0; i < len; i++)
@@ -212,29 +153,29 @@ static void test_probe_raw_and_qcow2(void **state)
 	struct blk_backend *b;
 
 	(void)state;
-	make_raw(p("d.raw"), MIB, 1);
-	SH("qemu-img create -q -f qcow2 %s 3M", p("d.qcow2"));
-	SH("qemu-img create -q -f qcow2 -b %s -F raw %s", p("d.raw"), p("o.qcow2"));
-	assert_int_equal(open_fmt(p("d.raw"), BLK_FORMAT_AUTO, &b), 0);
+	make_raw(bt_path("d.raw"), MIB, 1);
+	BT_SH("qemu-img create -q -f qcow2 %s 3M", bt_path("d.qcow2"));
+	BT_SH("qemu-img create -q -f qcow2 -b %s -F raw %s", bt_path("d.raw"), bt_path("o.qcow2"));
+	assert_int_equal(open_fmt(bt_path("d.raw"), BLK_FORMAT_AUTO, &b), 0);
 	assert_int_equal(blk_backend_size(b), MIB); /* the file itself */
 	blk_backend_close(b);
-	assert_int_equal(open_fmt(p("d.qcow2"), BLK_FORMAT_AUTO, &b), 0);
+	assert_int_equal(open_fmt(bt_path("d.qcow2"), BLK_FORMAT_AUTO, &b), 0);
 	assert_int_equal(blk_backend_size(b), 3 * MIB); /* the virtual size */
 	blk_backend_close(b);
-	assert_int_equal(open_fmt(p("o.qcow2"), BLK_FORMAT_AUTO, &b), -EPERM);
+	assert_int_equal(open_fmt(bt_path("o.qcow2"), BLK_FORMAT_AUTO, &b), -EPERM);
 	assert_null(b);
-	assert_int_equal(open_fmt(p("o.qcow2"), BLK_FORMAT_QCOW2, &b), 0);
+	assert_int_equal(open_fmt(bt_path("o.qcow2"), BLK_FORMAT_QCOW2, &b), 0);
 	assert_int_equal(blk_backend_size(b), MIB);
 	blk_backend_close(b);
-	assert_int_equal(open_fmt(p("d.qcow2"), BLK_FORMAT_RAW, &b), 0);
+	assert_int_equal(open_fmt(bt_path("d.qcow2"), BLK_FORMAT_RAW, &b), 0);
 	assert_true(blk_backend_size(b) < 3 * MIB); /* the header as data: the file's size */
 	blk_backend_close(b);
-	assert_int_equal(open_fmt(p("d.raw"), BLK_FORMAT_QCOW2, &b), -EINVAL);
+	assert_int_equal(open_fmt(bt_path("d.raw"), BLK_FORMAT_QCOW2, &b), -EINVAL);
 }
 
 static void fill_with_qemu_io(const char *img, const char *fmt)
 {
-	SH("qemu-io -f %s -c 'write -P 0xab 0 1M' -c 'write -P 0xcd 1572864 300k' "
+	BT_SH("qemu-io -f %s -c 'write -P 0xab 0 1M' -c 'write -P 0xcd 1572864 300k' "
 	   "-c 'write -P 0x11 3145728 1536' -c 'write -z 2097152 65536' -c 'write -P 0x22 4193792 512' %s >/dev/null",
 	   fmt, img);
 }
@@ -245,19 +186,19 @@ static void test_read_cluster_sizes(void **state)
 
 	(void)state;
 	for (unsigned i = 0; i < 3; i++) {
-		SH("qemu-img create -q -f qcow2 -o cluster_size=%s %s 4M", sizes[i], p("c.qcow2"));
-		fill_with_qemu_io(p("c.qcow2"), "qcow2");
-		assert_reads_like_qemu(p("c.qcow2"), 100000);
+		BT_SH("qemu-img create -q -f qcow2 -o cluster_size=%s %s 4M", sizes[i], bt_path("c.qcow2"));
+		fill_with_qemu_io(bt_path("c.qcow2"), "qcow2");
+		assert_reads_like_qemu(bt_path("c.qcow2"), 100000);
 	}
 }
 
 static void test_read_v2(void **state)
 {
 	(void)state;
-	make_raw(p("base.raw"), 4 * MIB, 3);
-	SH("qemu-img create -q -f qcow2 -o compat=0.10 -b base.raw -F raw %s", p("v2.qcow2"));
-	fill_with_qemu_io(p("v2.qcow2"), "qcow2");
-	assert_reads_like_qemu(p("v2.qcow2"), 65536 + 512);
+	make_raw(bt_path("base.raw"), 4 * MIB, 3);
+	BT_SH("qemu-img create -q -f qcow2 -o compat=0.10 -b base.raw -F raw %s", bt_path("v2.qcow2"));
+	fill_with_qemu_io(bt_path("v2.qcow2"), "qcow2");
+	assert_reads_like_qemu(bt_path("v2.qcow2"), 65536 + 512);
 }
 
 /* raw <- qcow2 (512 b clusters) <- qcow2: relative names, a backing file
@@ -265,32 +206,32 @@ static void test_read_v2(void **state)
 static void test_read_backing_chain(void **state)
 {
 	(void)state;
-	make_raw(p("base.raw"), 3 * MIB + 1024, 5);
-	SH("qemu-img create -q -f qcow2 -o cluster_size=512 -b base.raw -F raw %s 5M", p("mid.qcow2"));
-	SH("qemu-io -f qcow2 -c 'write -P 0x33 100000 200000' -c 'write -z 1M 4096' %s >/dev/null",
-	   p("mid.qcow2"));
-	SH("cd %s && qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2 8M", dir);
-	SH("qemu-io -f qcow2 -c 'write -P 0x44 150000 70000' -c 'write -z 2M 64k' %s >/dev/null",
-	   p("top.qcow2"));
-	assert_reads_like_qemu(p("top.qcow2"), 77777);
+	make_raw(bt_path("base.raw"), 3 * MIB + 1024, 5);
+	BT_SH("qemu-img create -q -f qcow2 -o cluster_size=512 -b base.raw -F raw %s 5M", bt_path("mid.qcow2"));
+	BT_SH("qemu-io -f qcow2 -c 'write -P 0x33 100000 200000' -c 'write -z 1M 4096' %s >/dev/null",
+	   bt_path("mid.qcow2"));
+	BT_SH("cd %s && qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2 8M", bt_dir());
+	BT_SH("qemu-io -f qcow2 -c 'write -P 0x44 150000 70000' -c 'write -z 2M 64k' %s >/dev/null",
+	   bt_path("top.qcow2"));
+	assert_reads_like_qemu(bt_path("top.qcow2"), 77777);
 	/* no backing format (the extension renamed to an unknown one): probed */
-	SH("cd %s && qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top2.qcow2 8M && python3 -c \""
+	BT_SH("cd %s && qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top2.qcow2 8M && python3 -c \""
 	   "d=open('top2.qcow2','rb').read(); i=d.index(bytes.fromhex('e2792aca'));"
-	   "open('top2.qcow2','r+b').write(d[:i]+bytes.fromhex('0000abcd')+d[i+4:])\"", dir);
-	assert_reads_like_qemu(p("top2.qcow2"), 1 * MIB);
+	   "open('top2.qcow2','r+b').write(d[:i]+bytes.fromhex('0000abcd')+d[i+4:])\"", bt_dir());
+	assert_reads_like_qemu(bt_path("top2.qcow2"), 1 * MIB);
 }
 
 static void test_read_compressed(void **state)
 {
 	(void)state;
-	make_raw(p("src.raw"), 3 * MIB + 4096, 9);
-	SH("qemu-img convert -q -c -O qcow2 %s %s", p("src.raw"), p("z.qcow2"));
-	assert_reads_like_qemu(p("z.qcow2"), 100000);
-	SH("qemu-img convert -q -c -O qcow2 -o compression_type=zstd,cluster_size=4096 %s %s",
-	   p("src.raw"), p("zstd.qcow2"));
-	assert_reads_like_qemu(p("zstd.qcow2"), 100000);
-	SH("qemu-img convert -q -c -O qcow2 -o cluster_size=2M %s %s", p("src.raw"), p("z2m.qcow2"));
-	assert_reads_like_qemu(p("z2m.qcow2"), 3 * MIB);
+	make_raw(bt_path("src.raw"), 3 * MIB + 4096, 9);
+	BT_SH("qemu-img convert -q -c -O qcow2 %s %s", bt_path("src.raw"), bt_path("z.qcow2"));
+	assert_reads_like_qemu(bt_path("z.qcow2"), 100000);
+	BT_SH("qemu-img convert -q -c -O qcow2 -o compression_type=zstd,cluster_size=4096 %s %s",
+	   bt_path("src.raw"), bt_path("zstd.qcow2"));
+	assert_reads_like_qemu(bt_path("zstd.qcow2"), 100000);
+	BT_SH("qemu-img convert -q -c -O qcow2 -o cluster_size=2M %s %s", bt_path("src.raw"), bt_path("z2m.qcow2"));
+	assert_reads_like_qemu(bt_path("z2m.qcow2"), 3 * MIB);
 }
 
 /* A small PRNG so a failure is reproducible. */
@@ -344,14 +285,14 @@ static void run_workload(const struct workload *w)
 	uint64_t size = blk_backend_size(b), len;
 	uint8_t *shadow = read_all(b, 1 * MIB), *got, *data;
 	enum { BATCH = 6 };
-	struct treq t[BATCH + 1];
+	struct bt_req t[BATCH + 1];
 	struct iovec iov[BATCH];
 	uint64_t o[BATCH], l[BATCH];
 
 	data = malloc(BATCH * 256 * KIB);
 	assert_non_null(data);
 	for (int round = 0; round < w->rounds; round++) {
-		int before = done_count, n = 0;
+		int before = bt_done, n = 0;
 
 		for (; n < BATCH; n++) {
 			uint64_t kind = rnd(10);
@@ -367,7 +308,7 @@ static void run_workload(const struct workload *w)
 					len = size - o[n];
 				l[n] = len;
 			} while (overlaps(o, l, n, o[n], len));
-			t[n] = (struct treq){ .req = { .offset = o[n], .len = len, .done = treq_done } };
+			bt_req_init(&t[n], BLK_OP_READ, o[n], NULL, 0, len); /* op set below */
 			if (kind < 6) {
 				for (uint64_t i = 0; i < len; i++)
 					buf[i] = (uint8_t)(round * 31 + n * 7 + i / 512 + 1);
@@ -387,11 +328,11 @@ static void run_workload(const struct workload *w)
 			assert_int_equal(blk_backend_submit(b, &t[n].req), 0);
 		}
 		if (rnd(3) == 0) {
-			t[n] = (struct treq){ .req = { .op = BLK_OP_FLUSH, .done = treq_done } };
+			bt_req_init(&t[n], BLK_OP_FLUSH, 0, NULL, 0, 0);
 			assert_int_equal(blk_backend_submit(b, &t[n].req), 0);
 			n++;
 		}
-		run_until(b, before + n);
+		bt_run_until(b, before + n);
 		for (int i = 0; i < n; i++)
 			if (t[i].result)
 				fail_msg("round %d request %d (op %d at %llu): %d", round, i, t[i].req.op,
@@ -406,12 +347,12 @@ static void run_workload(const struct workload *w)
 	/* Each allocation's refcount, data, fdatasync and L2 entry ran in that order. */
 	assert_int_equal(((struct qcow2_dev *)b)->chain_misordered, 0);
 	blk_backend_close(b);
-	if (sh("qemu-img check -q %s", w->img)) {
-		sh("qemu-img check %s >&2", w->img); /* the details, on the test's log */
+	if (bt_sh("qemu-img check -q %s", w->img)) {
+		bt_sh("qemu-img check %s >&2", w->img); /* the details, on the test's log */
 		fail_msg("qemu-img check %s is not clean", w->img);
 	}
-	SH("qemu-img convert -O raw %s %s", w->img, p("out.raw"));
-	got = slurp(p("out.raw"), &len);
+	BT_SH("qemu-img convert -O raw %s %s", w->img, bt_path("out.raw"));
+	got = slurp(bt_path("out.raw"), &len);
 	assert_int_equal(len, size);
 	for (uint64_t i = 0; i < size; i++)
 		if (got[i] != shadow[i])
@@ -426,18 +367,18 @@ static void test_write_plain(void **state)
 {
 	(void)state;
 	rng_state = 0x1234567;
-	SH("qemu-img create -q -f qcow2 %s 16M", p("w.qcow2"));
-	run_workload(&(struct workload){ p("w.qcow2"), 65536, false, 60 });
+	BT_SH("qemu-img create -q -f qcow2 %s 16M", bt_path("w.qcow2"));
+	run_workload(&(struct workload){ bt_path("w.qcow2"), 65536, false, 60 });
 }
 
 static void test_write_over_raw_backing(void **state)
 {
 	(void)state;
 	rng_state = 0x2345678;
-	make_raw(p("base.raw"), 6 * MIB, 7);
-	SH("qemu-img create -q -f qcow2 -b base.raw -F raw %s 8M", p("w.qcow2"));
-	fill_with_qemu_io(p("w.qcow2"), "qcow2");
-	run_workload(&(struct workload){ p("w.qcow2"), 65536, false, 60 });
+	make_raw(bt_path("base.raw"), 6 * MIB, 7);
+	BT_SH("qemu-img create -q -f qcow2 -b base.raw -F raw %s 8M", bt_path("w.qcow2"));
+	fill_with_qemu_io(bt_path("w.qcow2"), "qcow2");
+	run_workload(&(struct workload){ bt_path("w.qcow2"), 65536, false, 60 });
 }
 
 /* 512-byte clusters: refcount blocks and L2 tables are allocated all the time. */
@@ -445,10 +386,10 @@ static void test_write_small_clusters(void **state)
 {
 	(void)state;
 	rng_state = 0x3456789;
-	make_raw(p("base.raw"), 2 * MIB, 11);
-	SH("qemu-img convert -q -O qcow2 -o cluster_size=4096 %s %s", p("base.raw"), p("mid.qcow2"));
-	SH("cd %s && qemu-img create -q -f qcow2 -o cluster_size=512 -b mid.qcow2 -F qcow2 w.qcow2 3M", dir);
-	run_workload(&(struct workload){ p("w.qcow2"), 512, false, 80 });
+	make_raw(bt_path("base.raw"), 2 * MIB, 11);
+	BT_SH("qemu-img convert -q -O qcow2 -o cluster_size=4096 %s %s", bt_path("base.raw"), bt_path("mid.qcow2"));
+	BT_SH("cd %s && qemu-img create -q -f qcow2 -o cluster_size=512 -b mid.qcow2 -F qcow2 w.qcow2 3M", bt_dir());
+	run_workload(&(struct workload){ bt_path("w.qcow2"), 512, false, 80 });
 }
 
 /* Overwriting compressed clusters moves them and frees the old ones. */
@@ -456,27 +397,27 @@ static void test_write_over_compressed(void **state)
 {
 	(void)state;
 	rng_state = 0x456789a;
-	make_raw(p("src.raw"), 8 * MIB, 13);
-	SH("qemu-img convert -q -c -O qcow2 %s %s", p("src.raw"), p("w.qcow2"));
-	run_workload(&(struct workload){ p("w.qcow2"), 65536, false, 60 });
+	make_raw(bt_path("src.raw"), 8 * MIB, 13);
+	BT_SH("qemu-img convert -q -c -O qcow2 %s %s", bt_path("src.raw"), bt_path("w.qcow2"));
+	run_workload(&(struct workload){ bt_path("w.qcow2"), 65536, false, 60 });
 }
 
 static void test_write_v2_backing(void **state)
 {
 	(void)state;
 	rng_state = 0x56789ab;
-	make_raw(p("base.raw"), 4 * MIB, 17);
-	SH("qemu-img create -q -f qcow2 -o compat=0.10 -b base.raw -F raw %s", p("w.qcow2"));
-	run_workload(&(struct workload){ p("w.qcow2"), 65536, true, 50 });
+	make_raw(bt_path("base.raw"), 4 * MIB, 17);
+	BT_SH("qemu-img create -q -f qcow2 -o compat=0.10 -b base.raw -F raw %s", bt_path("w.qcow2"));
+	run_workload(&(struct workload){ bt_path("w.qcow2"), 65536, true, 50 });
 }
 
 static void test_write_2m_clusters(void **state)
 {
 	(void)state;
 	rng_state = 0x6789abc;
-	make_raw(p("base.raw"), 5 * MIB, 19);
-	SH("qemu-img create -q -f qcow2 -o cluster_size=2M -b base.raw -F raw %s 9M", p("w.qcow2"));
-	run_workload(&(struct workload){ p("w.qcow2"), 2 * MIB, false, 8 });
+	make_raw(bt_path("base.raw"), 5 * MIB, 19);
+	BT_SH("qemu-img create -q -f qcow2 -o cluster_size=2M -b base.raw -F raw %s 9M", bt_path("w.qcow2"));
+	run_workload(&(struct workload){ bt_path("w.qcow2"), 2 * MIB, false, 8 });
 }
 
 /* 8- and 64-bit refcounts: other entry widths in the chain's refcount
@@ -485,14 +426,14 @@ static void test_write_refcount_widths(void **state)
 {
 	(void)state;
 	rng_state = 0x789abcd;
-	SH("qemu-img create -q -f qcow2 -o refcount_bits=8 %s 4M", p("w.qcow2"));
-	run_workload(&(struct workload){ p("w.qcow2"), 65536, false, 20 });
-	SH("qemu-img create -q -f qcow2 -o refcount_bits=64,cluster_size=4096 %s 4M", p("w.qcow2"));
-	run_workload(&(struct workload){ p("w.qcow2"), 4096, false, 20 });
+	BT_SH("qemu-img create -q -f qcow2 -o refcount_bits=8 %s 4M", bt_path("w.qcow2"));
+	run_workload(&(struct workload){ bt_path("w.qcow2"), 65536, false, 20 });
+	BT_SH("qemu-img create -q -f qcow2 -o refcount_bits=64,cluster_size=4096 %s 4M", bt_path("w.qcow2"));
+	run_workload(&(struct workload){ bt_path("w.qcow2"), 4096, false, 20 });
 	/* qemu's lazy refcounts (a compatible feature): cleanly closed, so usable */
-	SH("qemu-img create -q -f qcow2 -o lazy_refcounts=on %s 4M", p("w.qcow2"));
-	SH("qemu-io -c 'write -P 0x5c 100k 300k' %s >/dev/null", p("w.qcow2"));
-	run_workload(&(struct workload){ p("w.qcow2"), 65536, false, 20 });
+	BT_SH("qemu-img create -q -f qcow2 -o lazy_refcounts=on %s 4M", bt_path("w.qcow2"));
+	BT_SH("qemu-io -c 'write -P 0x5c 100k 300k' %s >/dev/null", bt_path("w.qcow2"));
+	run_workload(&(struct workload){ bt_path("w.qcow2"), 65536, false, 20 });
 }
 
 /* A writable open grows a too-small refcount table once (512-byte
@@ -506,18 +447,18 @@ static void test_write_reftable_growth(void **state)
 	uint8_t *got;
 
 	(void)state;
-	SH("qemu-img create -q -f qcow2 -o cluster_size=512 %s 64M", p("g.qcow2"));
-	b = open_disk(p("g.qcow2"), false);
+	BT_SH("qemu-img create -q -f qcow2 -o cluster_size=512 %s 64M", bt_path("g.qcow2"));
+	b = open_disk(bt_path("g.qcow2"), false);
 	for (int i = 0; i < 64; i++) {
 		memset(buf, i + 1, sizeof(buf));
 		assert_int_equal(do_req(b, BLK_OP_WRITE, (uint64_t)i * MIB + 512 * i, buf, sizeof(buf), false), 0);
 	}
 	blk_backend_close(b);
-	assert_int_equal(sh("qemu-img check -q %s", p("g.qcow2")), 0);
-	SH("test $(od -An -tu1 -j56 -N4 %s | awk '{print $1*16777216+$2*65536+$3*256+$4}') -gt 1",
-	   p("g.qcow2")); /* reftable_clusters grew */
-	SH("qemu-img convert -O raw %s %s", p("g.qcow2"), p("g.raw"));
-	got = slurp(p("g.raw"), &len);
+	assert_int_equal(bt_sh("qemu-img check -q %s", bt_path("g.qcow2")), 0);
+	BT_SH("test $(od -An -tu1 -j56 -N4 %s | awk '{print $1*16777216+$2*65536+$3*256+$4}') -gt 1",
+	   bt_path("g.qcow2")); /* reftable_clusters grew */
+	BT_SH("qemu-img convert -O raw %s %s", bt_path("g.qcow2"), bt_path("g.raw"));
+	got = slurp(bt_path("g.raw"), &len);
 	assert_int_equal(len, 64 * MIB);
 	for (int i = 0; i < 64; i++) {
 		uint64_t at = (uint64_t)i * MIB + 512 * i;
@@ -536,8 +477,8 @@ static void test_write_reopen(void **state)
 	struct blk_backend *b;
 
 	(void)state;
-	SH("qemu-img create -q -f qcow2 %s 2G", p("r.qcow2"));
-	b = open_disk(p("r.qcow2"), false);
+	BT_SH("qemu-img create -q -f qcow2 %s 2G", bt_path("r.qcow2"));
+	b = open_disk(bt_path("r.qcow2"), false);
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 3 + 1);
 	/* far apart: several L2 tables; one past 1 GiB */
@@ -547,13 +488,13 @@ static void test_write_reopen(void **state)
 	assert_int_equal(do_req(b, BLK_OP_WRITE, 2 * 1024 * MIB - sizeof(buf), buf, sizeof(buf), false), 0);
 	assert_int_equal(do_req(b, BLK_OP_WRITE, 2 * 1024 * MIB - 512, buf, 1024, false), -EINVAL);
 	blk_backend_close(b);
-	assert_int_equal(sh("qemu-img check -q %s", p("r.qcow2")), 0);
-	b = open_disk(p("r.qcow2"), true);
+	assert_int_equal(bt_sh("qemu-img check -q %s", bt_path("r.qcow2")), 0);
+	b = open_disk(bt_path("r.qcow2"), true);
 	assert_int_equal(do_req(b, BLK_OP_READ, 1536 * MIB + 512, back, sizeof(back), false), 0);
 	assert_memory_equal(buf, back, sizeof(buf));
 	assert_int_equal(do_req(b, BLK_OP_WRITE, 0, buf, 512, false), -EROFS);
 	blk_backend_close(b);
-	SH("qemu-io -f qcow2 -c 'read -P 0x01 2147287040 1' %s | grep -q 'read 1/1'", p("r.qcow2"));
+	BT_SH("qemu-io -f qcow2 -c 'read -P 0x01 2147287040 1' %s | grep -q 'read 1/1'", bt_path("r.qcow2"));
 }
 
 int main(void)
@@ -567,7 +508,7 @@ int main(void)
 		T(test_write_refcount_widths), T(test_write_reftable_growth), T(test_write_reopen),
 	};
 
-	if (sh("qemu-img --version >/dev/null 2>&1")) {
+	if (bt_sh("qemu-img --version >/dev/null 2>&1")) {
 		fprintf(stderr, "qemu-img not found: run tools/setup\n");
 		return 77;
 	}

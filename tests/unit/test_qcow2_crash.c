@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "block/blk_backend.h"
+#include "tests/unit/blk_test_util.h"
 
 #define KIB 1024ULL
 #define MIB (1024 * KIB)
@@ -29,22 +30,6 @@
 #define SLOT (128 * KIB)
 #define NSLOTS (DISK / SLOT)
 #define INFLIGHT 8
-
-static char dir[64];
-
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static uint64_t rng;
 
@@ -202,11 +187,11 @@ static void test_kill_during_writes(void **state)
 	int leaks = 0;
 
 	(void)state;
-	snprintf(img, sizeof(img), "%s/crash.qcow2", dir);
-	snprintf(raw, sizeof(raw), "%s/out.raw", dir);
-	assert_int_equal(sh("head -c %llu /dev/urandom > %s/base.raw && cd %s && "
+	snprintf(img, sizeof(img), "%s/crash.qcow2", bt_dir());
+	snprintf(raw, sizeof(raw), "%s/out.raw", bt_dir());
+	assert_int_equal(bt_sh("head -c %llu /dev/urandom > %s/base.raw && cd %s && "
 			    "qemu-img create -q -f qcow2 -b base.raw -F raw crash.qcow2 %llu",
-			    DISK / 2, dir, dir, DISK), 0);
+			    DISK / 2, bt_dir(), bt_dir(), DISK), 0);
 	rng = 0xc0ffee;
 	for (int round = 0; round < 40; round++) {
 		uint32_t nw = 0, durable = 0, flushes = 0, kill_after = 1 + (uint32_t)rnd(20);
@@ -237,13 +222,13 @@ static void test_kill_during_writes(void **state)
 		if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 			fail_msg("round %d: the writer failed (status %#x)", round, st);
 		/* 0: clean, 3: leaked clusters only; 2: corruption */
-		rc = sh("qemu-img check -q %s >/dev/null 2>&1", img);
+		rc = bt_sh("qemu-img check -q %s >/dev/null 2>&1", img);
 		if (rc != 0 && rc != 3) {
-			sh("qemu-img check %s >&2", img);
+			bt_sh("qemu-img check %s >&2", img);
 			fail_msg("round %d: qemu-img check exit %d after the kill", round, rc);
 		}
 		leaks += rc == 3;
-		assert_int_equal(sh("qemu-img convert -O raw %s %s", img, raw), 0);
+		assert_int_equal(bt_sh("qemu-img convert -O raw %s %s", img, raw), 0);
 		check_durable(raw, w, durable);
 		fprintf(stderr, "round %d: %u writes done, %u flushed, check %s\n", round, nw, durable,
 			rc ? "leaks only" : "clean");
@@ -254,14 +239,13 @@ static void test_kill_during_writes(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/lq-qcow2c-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return bt_dir_make("lq-qcow2c");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return sh("rm -rf %s", dir);
+	return bt_dir_remove();
 }
 
 int main(void)
@@ -270,7 +254,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kill_during_writes, setup, teardown),
 	};
 
-	if (sh("qemu-img --version >/dev/null 2>&1")) {
+	if (bt_sh("qemu-img --version >/dev/null 2>&1")) {
 		fprintf(stderr, "qemu-img not found: run tools/setup\n");
 		return 77;
 	}

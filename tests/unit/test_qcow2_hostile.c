@@ -18,48 +18,18 @@
 #include <unistd.h>
 
 #include "block/blk_backend.h"
-
-static char dir[64];
-static int done_count;
-
-__attribute__((format(printf, 1, 2)))
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define SH(...) do { int rc_ = sh(__VA_ARGS__); if (rc_) fail_msg("exit %d: %s", rc_, #__VA_ARGS__); } while (0)
-
-static const char *p(const char *name)
-{
-	static char buf[8][160];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
+#include "tests/unit/blk_test_util.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/lq-qcow2h-XXXXXX");
-	done_count = 0;
-	return mkdtemp(dir) ? 0 : -1;
+	return bt_dir_make("lq-qcow2h");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return sh("rm -rf %s", dir);
+	return bt_dir_remove();
 }
 
 static uint64_t get_be(const char *path, uint64_t off, unsigned bytes)
@@ -90,7 +60,7 @@ static void put_be(const char *path, uint64_t off, unsigned bytes, uint64_t v)
 static int open_capture(const char *path, bool ro, struct blk_backend **b, char *log, size_t len)
 {
 	struct blk_open_opts o = { .format = BLK_FORMAT_QCOW2, .read_only = ro, .queue_depth = 16 };
-	int saved = dup(2), fd = open(p("stderr.txt"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int saved = dup(2), fd = open(bt_path("stderr.txt"), O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ssize_t n;
 	int err;
 
@@ -108,35 +78,24 @@ static int open_capture(const char *path, bool ro, struct blk_backend **b, char 
 	return err;
 }
 
-static void treq_done(struct blk_req *req, int result)
-{
-	req->result = result;
-	done_count++;
-}
-
 /* One request, driven to completion with stderr captured. */
 static int io_capture(struct blk_backend *b, enum blk_op op, uint64_t off, uint64_t len,
 		      char *log, size_t loglen)
 {
 	static uint8_t buf[1 << 20];
 	struct iovec iov = { buf, len };
-	struct blk_req r = { .op = op, .offset = off, .iov = &iov, .iovcnt = 1, .done = treq_done };
-	struct pollfd pf = { .fd = blk_backend_event_fd(b), .events = POLLIN };
-	int saved = dup(2), fd = open(p("stderr.txt"), O_RDWR | O_CREAT | O_TRUNC, 0600);
-	int want = done_count + 1;
+	struct bt_req r;
+	int saved = dup(2), fd = open(bt_path("stderr.txt"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int want = bt_done + 1;
 	ssize_t n;
 
 	assert_true(len <= sizeof(buf));
 	memset(buf, 0x77, len);
 	fflush(stderr);
 	dup2(fd, 2);
-	assert_int_equal(blk_backend_submit(b, &r), 0);
-	assert_int_equal(blk_backend_kick(b), 0);
-	while (done_count < want) {
-		assert_int_equal(poll(&pf, 1, 10000), 1);
-		blk_backend_complete(b);
-		assert_int_equal(blk_backend_kick(b), 0);
-	}
+	bt_req_init(&r, op, off, &iov, 1, 0);
+	assert_int_equal(blk_backend_submit(b, &r.req), 0);
+	bt_run_until(b, want);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -173,43 +132,43 @@ static void expect_open_error(const char *path, bool ro, const char *want)
 
 static void fresh(const char *name, const char *opts, const char *size)
 {
-	SH("qemu-img create -q -f qcow2 %s %s %s", opts, p(name), size);
+	BT_SH("qemu-img create -q -f qcow2 %s %s %s", opts, bt_path(name), size);
 }
 
 static void test_truncated_header(void **state)
 {
 	(void)state;
 	fresh("t.qcow2", "", "1M");
-	assert_int_equal(truncate(p("t.qcow2"), 44), 0);
-	expect_open_error(p("t.qcow2"), true, "truncated header: 44 bytes, need at least 72");
+	assert_int_equal(truncate(bt_path("t.qcow2"), 44), 0);
+	expect_open_error(bt_path("t.qcow2"), true, "truncated header: 44 bytes, need at least 72");
 	fresh("t3.qcow2", "", "1M");
-	assert_int_equal(truncate(p("t3.qcow2"), 90), 0);
-	expect_open_error(p("t3.qcow2"), true, "truncated version 3 header: 90 bytes, need 104");
+	assert_int_equal(truncate(bt_path("t3.qcow2"), 90), 0);
+	expect_open_error(bt_path("t3.qcow2"), true, "truncated version 3 header: 90 bytes, need 104");
 }
 
 static void test_cluster_bits_range(void **state)
 {
 	(void)state;
 	fresh("c.qcow2", "", "1M");
-	put_be(p("c.qcow2"), 20, 4, 8);
-	expect_open_error(p("c.qcow2"), true, "cluster_bits 8 out of range 9..21");
-	put_be(p("c.qcow2"), 20, 4, 22);
-	expect_open_error(p("c.qcow2"), true, "cluster_bits 22 out of range 9..21");
-	put_be(p("c.qcow2"), 20, 4, 0xffffffff);
-	expect_open_error(p("c.qcow2"), true, "cluster_bits 4294967295 out of range");
+	put_be(bt_path("c.qcow2"), 20, 4, 8);
+	expect_open_error(bt_path("c.qcow2"), true, "cluster_bits 8 out of range 9..21");
+	put_be(bt_path("c.qcow2"), 20, 4, 22);
+	expect_open_error(bt_path("c.qcow2"), true, "cluster_bits 22 out of range 9..21");
+	put_be(bt_path("c.qcow2"), 20, 4, 0xffffffff);
+	expect_open_error(bt_path("c.qcow2"), true, "cluster_bits 4294967295 out of range");
 }
 
 static void test_sizes(void **state)
 {
 	(void)state;
 	fresh("s.qcow2", "", "1M");
-	put_be(p("s.qcow2"), 24, 8, 1ULL << 62);
-	expect_open_error(p("s.qcow2"), true, "virtual size 4611686018427387904 is too large");
-	put_be(p("s.qcow2"), 24, 8, ~0ULL);
-	expect_open_error(p("s.qcow2"), true, "is too large for cluster_bits 16");
+	put_be(bt_path("s.qcow2"), 24, 8, 1ULL << 62);
+	expect_open_error(bt_path("s.qcow2"), true, "virtual size 4611686018427387904 is too large");
+	put_be(bt_path("s.qcow2"), 24, 8, ~0ULL);
+	expect_open_error(bt_path("s.qcow2"), true, "is too large for cluster_bits 16");
 	/* 1 GiB needs two L2 tables of 64 KiB clusters */
-	put_be(p("s.qcow2"), 24, 8, 1ULL << 30);
-	expect_open_error(p("s.qcow2"), true, "l1_size 1 too small for virtual size 1073741824 (need 2)");
+	put_be(bt_path("s.qcow2"), 24, 8, 1ULL << 30);
+	expect_open_error(bt_path("s.qcow2"), true, "l1_size 1 too small for virtual size 1073741824 (need 2)");
 }
 
 static void test_l1_table(void **state)
@@ -218,13 +177,13 @@ static void test_l1_table(void **state)
 
 	(void)state;
 	fresh("l.qcow2", "", "1M");
-	l1 = get_be(p("l.qcow2"), 40, 8);
-	put_be(p("l.qcow2"), 40, 8, 0x10000000);
-	expect_open_error(p("l.qcow2"), true, "L1 table at 0x10000000 (8 bytes) is past the end of the file");
-	put_be(p("l.qcow2"), 40, 8, l1 + 512);
-	expect_open_error(p("l.qcow2"), true, "L1 table offset 0x30200 is not aligned to the cluster size 65536");
-	put_be(p("l.qcow2"), 40, 8, 0);
-	expect_open_error(p("l.qcow2"), true, "L1 table offset 0 overlaps the header");
+	l1 = get_be(bt_path("l.qcow2"), 40, 8);
+	put_be(bt_path("l.qcow2"), 40, 8, 0x10000000);
+	expect_open_error(bt_path("l.qcow2"), true, "L1 table at 0x10000000 (8 bytes) is past the end of the file");
+	put_be(bt_path("l.qcow2"), 40, 8, l1 + 512);
+	expect_open_error(bt_path("l.qcow2"), true, "L1 table offset 0x30200 is not aligned to the cluster size 65536");
+	put_be(bt_path("l.qcow2"), 40, 8, 0);
+	expect_open_error(bt_path("l.qcow2"), true, "L1 table offset 0 overlaps the header");
 }
 
 /* L1 entries are checked at open; a bad L2 entry fails its request. */
@@ -236,19 +195,19 @@ static void test_l2_offsets(void **state)
 
 	(void)state;
 	fresh("l2.qcow2", "", "1M");
-	SH("qemu-io -c 'write -P 0x61 0 64k' %s >/dev/null", p("l2.qcow2"));
-	l1 = get_be(p("l2.qcow2"), 40, 8);
-	l2e = get_be(p("l2.qcow2"), l1, 8);
-	put_be(p("l2.qcow2"), l1, 8, l2e + 0x200);
-	expect_open_error(p("l2.qcow2"), true, "L1 entry 0: L2 table offset 0x40200 is not aligned to the cluster size");
-	put_be(p("l2.qcow2"), l1, 8, (l2e & ~0xffffULL) + (1ULL << 40));
-	expect_open_error(p("l2.qcow2"), true, "L1 entry 0: L2 table offset 0x10000040000 is outside the file");
-	put_be(p("l2.qcow2"), l1, 8, l2e | 2);
-	expect_open_error(p("l2.qcow2"), true, "L1 entry 0 (0x8000000000040002) has reserved bits set");
-	put_be(p("l2.qcow2"), l1, 8, l2e);
+	BT_SH("qemu-io -c 'write -P 0x61 0 64k' %s >/dev/null", bt_path("l2.qcow2"));
+	l1 = get_be(bt_path("l2.qcow2"), 40, 8);
+	l2e = get_be(bt_path("l2.qcow2"), l1, 8);
+	put_be(bt_path("l2.qcow2"), l1, 8, l2e + 0x200);
+	expect_open_error(bt_path("l2.qcow2"), true, "L1 entry 0: L2 table offset 0x40200 is not aligned to the cluster size");
+	put_be(bt_path("l2.qcow2"), l1, 8, (l2e & ~0xffffULL) + (1ULL << 40));
+	expect_open_error(bt_path("l2.qcow2"), true, "L1 entry 0: L2 table offset 0x10000040000 is outside the file");
+	put_be(bt_path("l2.qcow2"), l1, 8, l2e | 2);
+	expect_open_error(bt_path("l2.qcow2"), true, "L1 entry 0 (0x8000000000040002) has reserved bits set");
+	put_be(bt_path("l2.qcow2"), l1, 8, l2e);
 	l2 = l2e & 0x00fffffffffffe00ULL;
-	put_be(p("l2.qcow2"), l2, 8, get_be(p("l2.qcow2"), l2, 8) + 0x1000);
-	assert_int_equal(open_capture(p("l2.qcow2"), true, &b, log, sizeof(log)), 0);
+	put_be(bt_path("l2.qcow2"), l2, 8, get_be(bt_path("l2.qcow2"), l2, 8) + 0x1000);
+	assert_int_equal(open_capture(bt_path("l2.qcow2"), true, &b, log, sizeof(log)), 0);
 	assert_int_equal(read_capture(b, 0, 4096, log, sizeof(log)), -EIO);
 	assert_non_null(strstr(log, "points to an unaligned or out-of-file cluster"));
 	assert_int_equal(read_capture(b, 65536, 4096, log, sizeof(log)), 0); /* the rest still reads */
@@ -263,16 +222,16 @@ static void test_bad_compressed(void **state)
 	uint64_t l1, l2, e, host;
 
 	(void)state;
-	SH("head -c 1048576 /dev/zero | tr '\\0' 'q' > %s && qemu-img convert -q -c -O qcow2 %s %s",
-	   p("src.raw"), p("src.raw"), p("z.qcow2"));
-	l1 = get_be(p("z.qcow2"), 40, 8);
-	l2 = get_be(p("z.qcow2"), l1, 8) & 0x00fffffffffffe00ULL;
-	e = get_be(p("z.qcow2"), l2, 8);
+	BT_SH("head -c 1048576 /dev/zero | tr '\\0' 'q' > %s && qemu-img convert -q -c -O qcow2 %s %s",
+	   bt_path("src.raw"), bt_path("src.raw"), bt_path("z.qcow2"));
+	l1 = get_be(bt_path("z.qcow2"), 40, 8);
+	l2 = get_be(bt_path("z.qcow2"), l1, 8) & 0x00fffffffffffe00ULL;
+	e = get_be(bt_path("z.qcow2"), l2, 8);
 	assert_true(e & (1ULL << 62));
 	host = e & ((1ULL << 54) - 1); /* x = 62 - (16 - 8) */
-	put_be(p("z.qcow2"), host, 8, 0xdeadbeefdeadbeefULL);
-	put_be(p("z.qcow2"), host + 8, 8, 0xdeadbeefdeadbeefULL);
-	assert_int_equal(open_capture(p("z.qcow2"), true, &b, log, sizeof(log)), 0);
+	put_be(bt_path("z.qcow2"), host, 8, 0xdeadbeefdeadbeefULL);
+	put_be(bt_path("z.qcow2"), host + 8, 8, 0xdeadbeefdeadbeefULL);
+	assert_int_equal(open_capture(bt_path("z.qcow2"), true, &b, log, sizeof(log)), 0);
 	assert_int_equal(read_capture(b, 0, 4096, log, sizeof(log)), -EIO);
 	assert_non_null(strstr(log, "does not decompress"));
 	blk_backend_close(b);
@@ -297,22 +256,22 @@ static void test_random_corruption(void **state)
 	char log[8192];
 
 	(void)state;
-	SH("qemu-img create -q -f qcow2 -o cluster_size=4096 %s 1M && "
+	BT_SH("qemu-img create -q -f qcow2 -o cluster_size=4096 %s 1M && "
 	   "qemu-io -c 'write -P 0x61 0 300k' -c 'write -z 400k 64k' -c 'write -P 0x62 700k 5k' %s >/dev/null",
-	   p("orig.qcow2"), p("orig.qcow2"));
-	SH("qemu-img convert -q -c -O qcow2 -o cluster_size=4096 %s %s", p("orig.qcow2"), p("origz.qcow2"));
+	   bt_path("orig.qcow2"), bt_path("orig.qcow2"));
+	BT_SH("qemu-img convert -q -c -O qcow2 -o cluster_size=4096 %s %s", bt_path("orig.qcow2"), bt_path("origz.qcow2"));
 	for (int i = 0; i < 300; i++) {
 		const char *src = i % 2 ? "orig.qcow2" : "origz.qcow2";
 		uint64_t size = 0, end;
 		struct blk_backend *b;
 		struct stat st;
 
-		SH("cp %s %s", p(src), p("fz.qcow2"));
-		assert_int_equal(stat(p("fz.qcow2"), &st), 0);
+		BT_SH("cp %s %s", bt_path(src), bt_path("fz.qcow2"));
+		assert_int_equal(stat(bt_path("fz.qcow2"), &st), 0);
 		end = (uint64_t)st.st_size < 6 * 4096 ? (uint64_t)st.st_size : 6 * 4096;
 		for (int k = 0, n = 1 + (int)rnd(4); k < n; k++)
-			put_be(p("fz.qcow2"), rnd(end), 1, rnd(256));
-		if (open_capture(p("fz.qcow2"), i % 3 == 0 ? false : true, &b, log, sizeof(log)))
+			put_be(bt_path("fz.qcow2"), rnd(end), 1, rnd(256));
+		if (open_capture(bt_path("fz.qcow2"), i % 3 == 0 ? false : true, &b, log, sizeof(log)))
 			continue;
 		size = blk_backend_size(b) < sizeof(buf) ? blk_backend_size(b) : sizeof(buf);
 		read_capture(b, 0, size, log, sizeof(log));
@@ -328,19 +287,19 @@ static void test_refcount_table(void **state)
 
 	(void)state;
 	fresh("r.qcow2", "", "1M");
-	SH("qemu-io -c 'write -P 0x61 0 256k' %s >/dev/null", p("r.qcow2")); /* room after L1 */
-	l1 = get_be(p("r.qcow2"), 40, 8);
-	put_be(p("r.qcow2"), 48, 8, 0);
-	expect_open_error(p("r.qcow2"), true, "refcount table offset 0 overlaps the header");
-	put_be(p("r.qcow2"), 48, 8, l1);
-	expect_open_error(p("r.qcow2"), true, "refcount table at 0x30000 overlaps the L1 table at 0x30000");
-	put_be(p("r.qcow2"), 48, 8, 0x10000);
-	put_be(p("r.qcow2"), 56, 4, 100000);
-	expect_open_error(p("r.qcow2"), true, "reftable_clusters 100000 out of range 1..128");
-	put_be(p("r.qcow2"), 56, 4, 1);
+	BT_SH("qemu-io -c 'write -P 0x61 0 256k' %s >/dev/null", bt_path("r.qcow2")); /* room after L1 */
+	l1 = get_be(bt_path("r.qcow2"), 40, 8);
+	put_be(bt_path("r.qcow2"), 48, 8, 0);
+	expect_open_error(bt_path("r.qcow2"), true, "refcount table offset 0 overlaps the header");
+	put_be(bt_path("r.qcow2"), 48, 8, l1);
+	expect_open_error(bt_path("r.qcow2"), true, "refcount table at 0x30000 overlaps the L1 table at 0x30000");
+	put_be(bt_path("r.qcow2"), 48, 8, 0x10000);
+	put_be(bt_path("r.qcow2"), 56, 4, 100000);
+	expect_open_error(bt_path("r.qcow2"), true, "reftable_clusters 100000 out of range 1..128");
+	put_be(bt_path("r.qcow2"), 56, 4, 1);
 	/* the table itself: an entry past the end, seen by a writable open */
-	put_be(p("r.qcow2"), 0x10000 + 8, 8, 0x7770000);
-	expect_open_error(p("r.qcow2"), false, "refcount table entry 1 (0x7770000) is unaligned or outside the file");
+	put_be(bt_path("r.qcow2"), 0x10000 + 8, 8, 0x7770000);
+	expect_open_error(bt_path("r.qcow2"), false, "refcount table entry 1 (0x7770000) is unaligned or outside the file");
 }
 
 static void test_features(void **state)
@@ -350,29 +309,29 @@ static void test_features(void **state)
 
 	(void)state;
 	fresh("f.qcow2", "", "1M");
-	put_be(p("f.qcow2"), 72, 8, 1ULL << 4);
-	expect_open_error(p("f.qcow2"), true, "unsupported incompatible feature 'extended L2 entries' (bit 4)");
-	put_be(p("f.qcow2"), 72, 8, 1ULL << 2);
-	expect_open_error(p("f.qcow2"), true, "unsupported incompatible feature 'external data file' (bit 2)");
-	put_be(p("f.qcow2"), 72, 8, 1ULL << 37);
-	expect_open_error(p("f.qcow2"), true, "unsupported incompatible feature 'unknown' (bit 37)");
+	put_be(bt_path("f.qcow2"), 72, 8, 1ULL << 4);
+	expect_open_error(bt_path("f.qcow2"), true, "unsupported incompatible feature 'extended L2 entries' (bit 4)");
+	put_be(bt_path("f.qcow2"), 72, 8, 1ULL << 2);
+	expect_open_error(bt_path("f.qcow2"), true, "unsupported incompatible feature 'external data file' (bit 2)");
+	put_be(bt_path("f.qcow2"), 72, 8, 1ULL << 37);
+	expect_open_error(bt_path("f.qcow2"), true, "unsupported incompatible feature 'unknown' (bit 37)");
 	/* dirty: readable, not writable (refcounts may be stale) */
-	put_be(p("f.qcow2"), 72, 8, 1);
-	expect_open_error(p("f.qcow2"), false, "cannot open for writing: the dirty bit is set");
-	assert_int_equal(open_capture(p("f.qcow2"), true, &b, log, sizeof(log)), 0);
+	put_be(bt_path("f.qcow2"), 72, 8, 1);
+	expect_open_error(bt_path("f.qcow2"), false, "cannot open for writing: the dirty bit is set");
+	assert_int_equal(open_capture(bt_path("f.qcow2"), true, &b, log, sizeof(log)), 0);
 	blk_backend_close(b);
-	put_be(p("f.qcow2"), 72, 8, 0);
-	put_be(p("f.qcow2"), 4, 4, 4);
-	expect_open_error(p("f.qcow2"), true, "unsupported version 4 (need 2 or 3)");
-	put_be(p("f.qcow2"), 4, 4, 3);
-	put_be(p("f.qcow2"), 32, 4, 1);
-	expect_open_error(p("f.qcow2"), true, "encrypted images (crypt_method 1) are not supported");
-	put_be(p("f.qcow2"), 32, 4, 0);
-	put_be(p("f.qcow2"), 100, 4, 100);
-	expect_open_error(p("f.qcow2"), true, "header_length 100 invalid");
-	put_be(p("f.qcow2"), 100, 4, 112);
-	put_be(p("f.qcow2"), 112 + 4, 4, 70000); /* first extension's length */
-	expect_open_error(p("f.qcow2"), true, "length 70000 runs past the header cluster");
+	put_be(bt_path("f.qcow2"), 72, 8, 0);
+	put_be(bt_path("f.qcow2"), 4, 4, 4);
+	expect_open_error(bt_path("f.qcow2"), true, "unsupported version 4 (need 2 or 3)");
+	put_be(bt_path("f.qcow2"), 4, 4, 3);
+	put_be(bt_path("f.qcow2"), 32, 4, 1);
+	expect_open_error(bt_path("f.qcow2"), true, "encrypted images (crypt_method 1) are not supported");
+	put_be(bt_path("f.qcow2"), 32, 4, 0);
+	put_be(bt_path("f.qcow2"), 100, 4, 100);
+	expect_open_error(bt_path("f.qcow2"), true, "header_length 100 invalid");
+	put_be(bt_path("f.qcow2"), 100, 4, 112);
+	put_be(bt_path("f.qcow2"), 112 + 4, 4, 70000); /* first extension's length */
+	expect_open_error(bt_path("f.qcow2"), true, "length 70000 runs past the header cluster");
 }
 
 static void test_backing_errors(void **state)
@@ -381,28 +340,28 @@ static void test_backing_errors(void **state)
 
 	(void)state;
 	/* a -> b -> a */
-	SH("cd %s && qemu-img create -q -f qcow2 -u -b b.qcow2 -F qcow2 a.qcow2 1M && "
-	   "qemu-img create -q -f qcow2 -u -b a.qcow2 -F qcow2 b.qcow2 1M", dir);
-	expect_open_error(p("a.qcow2"), true, "backing chain loop: the file is already in the chain above");
+	BT_SH("cd %s && qemu-img create -q -f qcow2 -u -b b.qcow2 -F qcow2 a.qcow2 1M && "
+	   "qemu-img create -q -f qcow2 -u -b a.qcow2 -F qcow2 b.qcow2 1M", bt_dir());
+	expect_open_error(bt_path("a.qcow2"), true, "backing chain loop: the file is already in the chain above");
 	/* itself, by another name */
-	SH("cd %s && qemu-img create -q -f qcow2 -u -b ./self.qcow2 -F qcow2 self.qcow2 1M", dir);
-	expect_open_error(p("self.qcow2"), true, "backing chain loop");
-	SH("cd %s && qemu-img create -q -f qcow2 -u -b gone.qcow2 -F qcow2 orphan.qcow2 1M", dir);
-	expect_open_error(p("orphan.qcow2"), true, "cannot open backing file");
-	SH("cd %s && qemu-img create -q -f qcow2 -u -b x.vmdk -F vmdk v.qcow2 1M", dir);
-	expect_open_error(p("v.qcow2"), true, "backing file format 'vmdk' is not supported (raw or qcow2)");
+	BT_SH("cd %s && qemu-img create -q -f qcow2 -u -b ./self.qcow2 -F qcow2 self.qcow2 1M", bt_dir());
+	expect_open_error(bt_path("self.qcow2"), true, "backing chain loop");
+	BT_SH("cd %s && qemu-img create -q -f qcow2 -u -b gone.qcow2 -F qcow2 orphan.qcow2 1M", bt_dir());
+	expect_open_error(bt_path("orphan.qcow2"), true, "cannot open backing file");
+	BT_SH("cd %s && qemu-img create -q -f qcow2 -u -b x.vmdk -F vmdk v.qcow2 1M", bt_dir());
+	expect_open_error(bt_path("v.qcow2"), true, "backing file format 'vmdk' is not supported (raw or qcow2)");
 	/* a chain of 18: too deep */
-	SH("cd %s && qemu-img create -q -f qcow2 d0.qcow2 1M", dir);
+	BT_SH("cd %s && qemu-img create -q -f qcow2 d0.qcow2 1M", bt_dir());
 	for (int i = 1; i < 18; i++)
-		SH("cd %s && qemu-img create -q -f qcow2 -u -b d%d.qcow2 -F qcow2 d%d.qcow2 1M", dir, i - 1, i);
+		BT_SH("cd %s && qemu-img create -q -f qcow2 -u -b d%d.qcow2 -F qcow2 d%d.qcow2 1M", bt_dir(), i - 1, i);
 	snprintf(name, sizeof(name), "d%d.qcow2", 17);
-	expect_open_error(p(name), true, "backing chain deeper than 16 images");
+	expect_open_error(bt_path(name), true, "backing chain deeper than 16 images");
 	snprintf(name, sizeof(name), "d%d.qcow2", 16);
 	{
 		struct blk_backend *b;
 		char log[4096];
 
-		assert_int_equal(open_capture(p(name), true, &b, log, sizeof(log)), 0);
+		assert_int_equal(open_capture(bt_path(name), true, &b, log, sizeof(log)), 0);
 		blk_backend_close(b);
 	}
 }
@@ -416,7 +375,7 @@ int main(void)
 		T(test_backing_errors), T(test_random_corruption),
 	};
 
-	if (sh("qemu-img --version >/dev/null 2>&1")) {
+	if (bt_sh("qemu-img --version >/dev/null 2>&1")) {
 		fprintf(stderr, "qemu-img not found: run tools/setup\n");
 		return 77;
 	}
