@@ -101,7 +101,7 @@ static int lqd_disk_parse(const cJSON *d, unsigned i, struct lqd_disk *out, char
 
 	snprintf(key, sizeof(key), "disks[%u]", i);
 	if (!cJSON_IsObject(d))
-		return lqd_spec_err(err, errlen, "%s: expected an object {path, readonly}", key);
+		return lqd_spec_err(err, errlen, "%s: expected an object {path, readonly, format}", key);
 	cJSON_ArrayForEach(m, d) {
 		int rc = 0;
 
@@ -114,8 +114,15 @@ static int lqd_disk_parse(const cJSON *d, unsigned i, struct lqd_disk *out, char
 			if (!cJSON_IsBool(m))
 				return lqd_spec_err(err, errlen, "disks[%u].readonly: expected a bool", i);
 			out->readonly = cJSON_IsTrue(m);
+		} else if (!strcmp(m->string, "format")) {
+			/* Named, not probed: a qcow2 overlay's backing file is only
+			 * trusted when the format is given (see block/blk_open.c). */
+			if (!cJSON_IsString(m) ||
+			    (strcmp(m->valuestring, "raw") && strcmp(m->valuestring, "qcow2")))
+				return lqd_spec_err(err, errlen, "disks[%u].format: expected \"raw\" or \"qcow2\"", i);
+			snprintf(out->format, sizeof(out->format), "%s", m->valuestring);
 		} else {
-			return lqd_spec_err(err, errlen, "disks[%u]: unknown member '%.40s' (path, readonly)",
+			return lqd_spec_err(err, errlen, "disks[%u]: unknown member '%.40s' (path, readonly, format)",
 					    i, m->string);
 		}
 		if (rc)
@@ -330,6 +337,8 @@ cJSON *lqd_spec_to_json(const struct lqd_spec *s)
 			break;
 		cJSON_AddStringToObject(d, "path", s->disks[i].path);
 		cJSON_AddBoolToObject(d, "readonly", s->disks[i].readonly);
+		if (s->disks[i].format[0])
+			cJSON_AddStringToObject(d, "format", s->disks[i].format);
 		cJSON_AddItemToArray(disks, d);
 	}
 	cJSON_AddBoolToObject(o, "rng", s->rng);

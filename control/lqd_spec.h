@@ -27,6 +27,7 @@ enum lqd_restart_policy { LQD_RESTART_NEVER, LQD_RESTART_ON_FAILURE, LQD_RESTART
 struct lqd_disk {
 	char *path;
 	bool readonly;
+	char format[8]; /* "raw", "qcow2", or "" for lq-vmm to probe */
 };
 
 struct lqd_spec {

@@ -83,8 +83,9 @@ static int lqd_sup_argv(struct lqd *d, struct lqd_vm *vm, char **argv, char bufs
 	argv[n++] = "--memory";
 	argv[n++] = bufs[b++];
 	for (unsigned i = 0; i < s->nr_disks; i++) {
-		snprintf(bufs[b], sizeof(bufs[b]), "path=%s%s", s->disks[i].path,
-			 s->disks[i].readonly ? ",readonly=on" : "");
+		snprintf(bufs[b], sizeof(bufs[b]), "path=%s%s%s%s", s->disks[i].path,
+			 s->disks[i].readonly ? ",readonly=on" : "",
+			 s->disks[i].format[0] ? ",format=" : "", s->disks[i].format);
 		argv[n++] = "--disk";
 		argv[n++] = bufs[b++];
 	}

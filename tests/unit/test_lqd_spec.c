@@ -48,7 +48,7 @@ static void test_full_roundtrip(void **state)
 {
 	const char *j = "{\"name\":\"web-01\",\"cpus\":2,\"memory_mib\":256,\"kernel\":\"/boot/k\","
 			"\"initrd\":\"/boot/i\",\"cmdline\":\"console=ttyS0 quiet\","
-			"\"disks\":[{\"path\":\"/d/a.img\"},{\"path\":\"/d/b.img\",\"readonly\":true}],"
+			"\"disks\":[{\"path\":\"/d/a.img\"},{\"path\":\"/d/b.img\",\"readonly\":true,\"format\":\"qcow2\"}],"
 			"\"rng\":true,\"labels\":{\"app\":\"web\",\"team.io/owner\":\"ops\"},"
 			"\"restart_policy\":\"always\",\"start\":true}";
 	struct lqd_spec s, s2;
@@ -63,6 +63,8 @@ static void test_full_roundtrip(void **state)
 	assert_int_equal(s.nr_disks, 2);
 	assert_false(s.disks[0].readonly);
 	assert_true(s.disks[1].readonly);
+	assert_string_equal(s.disks[0].format, "");
+	assert_string_equal(s.disks[1].format, "qcow2");
 	assert_true(s.rng);
 	assert_int_equal(s.restart_policy, LQD_RESTART_ALWAYS);
 	/* to_json then parse again gives the same spec (the store relies on it) */
@@ -131,6 +133,8 @@ static const struct {
 	{ "{\"name\":\"v\",\"memory_mib\":128,\"kernel\":\"/k\",\"disks\":[{\"path\":\"/a,b\"}]}", "','" },
 	{ "{\"name\":\"v\",\"memory_mib\":128,\"kernel\":\"/k\",\"disks\":[{\"path\":\"/a\",\"ro\":1}]}", "unknown member 'ro'" },
 	{ "{\"name\":\"v\",\"memory_mib\":128,\"kernel\":\"/k\",\"disks\":[{\"path\":\"/a\",\"readonly\":1}]}", "readonly" },
+	{ "{\"name\":\"v\",\"memory_mib\":128,\"kernel\":\"/k\",\"disks\":[{\"path\":\"/a\",\"format\":\"vmdk\"}]}", "disks[0].format: expected \"raw\" or \"qcow2\"" },
+	{ "{\"name\":\"v\",\"memory_mib\":128,\"kernel\":\"/k\",\"disks\":[{\"path\":\"/a\",\"format\":1}]}", "disks[0].format" },
 	{ "{\"name\":\"v\",\"memory_mib\":128,\"kernel\":\"/k\",\"disks\":[{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"}]}", "at most 8" },
 	{ "{\"name\":\"v\",\"memory_mib\":128,\"kernel\":\"/k\",\"rng\":\"yes\"}", "rng" },
 	{ "{\"name\":\"v\",\"memory_mib\":128,\"kernel\":\"/k\",\"labels\":[]}", "labels" },

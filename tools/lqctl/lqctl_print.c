@@ -99,9 +99,13 @@ void lqctl_print_vm(const cJSON *vm)
 	printf("kernel:          %s\n", lqctl_str(vm, "kernel"));
 	printf("initrd:          %s\n", lqctl_str(vm, "initrd"));
 	printf("cmdline:         %s\n", lqctl_str(vm, "cmdline"));
-	cJSON_ArrayForEach(x, disks)
-		printf("disk:            %s%s\n", lqctl_str(x, "path"),
+	cJSON_ArrayForEach(x, disks) {
+		const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(x, "format");
+
+		printf("disk:            %s%s%s%s\n", lqctl_str(x, "path"),
+		       cJSON_IsString(fmt) ? " format=" : "", cJSON_IsString(fmt) ? fmt->valuestring : "",
 		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "readonly")) ? " (read-only)" : "");
+	}
 	printf("rng:             %s\n",
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vm, "rng")) ? "yes" : "no");
 	printf("restart policy:  %s\n", lqctl_str(vm, "restart_policy"));

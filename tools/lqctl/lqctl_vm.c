@@ -81,7 +81,7 @@ static int lqctl_add_path(cJSON *o, const char *key, const char *p)
 	return 0;
 }
 
-/* --disk path=FILE[,readonly=on|off] */
+/* --disk path=FILE[,readonly=on|off][,format=raw|qcow2] */
 static int lqctl_add_disk(cJSON *disks, const char *arg)
 {
 	char *copy = strdup(arg), *save = NULL, *tok;
@@ -98,8 +98,11 @@ static int lqctl_add_disk(cJSON *disks, const char *arg)
 			rc = lqctl_add_path(d, "path", tok + 5);
 		else if (!strcmp(tok, "readonly=on") || !strcmp(tok, "readonly=off"))
 			cJSON_AddBoolToObject(d, "readonly", !strcmp(tok, "readonly=on"));
+		else if (!strcmp(tok, "format=raw") || !strcmp(tok, "format=qcow2"))
+			cJSON_AddStringToObject(d, "format", tok + 7);
 		else
-			rc = lqctl_usage_err("--disk %s: expected path=FILE[,readonly=on|off]", arg);
+			rc = lqctl_usage_err("--disk %s: expected path=FILE[,readonly=on|off][,format=raw|qcow2]",
+					     arg);
 	}
 	if (!rc && !cJSON_GetObjectItemCaseSensitive(d, "path"))
 		rc = lqctl_usage_err("--disk %s: path= is required", arg);
@@ -336,7 +339,7 @@ int lqctl_vm(const struct lqctl *c, int argc, char **argv)
 	}
 	fprintf(stderr,
 		"usage: lqctl vm create NAME --memory SIZE --kernel PATH [--cpus N] [--initrd P]\n"
-		"                  [--cmdline S] [--disk path=P[,readonly=on]] [--rng]\n"
+		"                  [--cmdline S] [--disk path=P[,readonly=on][,format=qcow2]] [--rng]\n"
 		"                  [--restart-policy never|on-failure|always] [--label K=V] [--start]\n"
 		"       lqctl vm update NAME [the options of create but --start; --no-rng]\n"
 		"       lqctl vm list | get NAME | start NAME | reboot NAME | pause NAME | resume NAME\n"
