@@ -94,6 +94,7 @@ struct qcow2_dev {
 	unsigned depth, inflight;        /* entries in the kernel */
 	struct qcow2_op *wait_head, *wait_tail; /* not yet in the ring */
 	struct qcow2_job *finished;      /* to complete on the next reap */
+	bool reaping;                    /* inside io_complete: it sees finished */
 	struct qcow2_busy *busy;
 	uint64_t *frees;                 /* clusters to free after the next flush */
 	size_t nfrees, frees_cap;

@@ -37,7 +37,10 @@ void qcow2_job_put(struct qcow2_job *j, int err)
 	 * inside submit and the device keeps one completion path. */
 	j->next = j->d->finished;
 	j->d->finished = j;
-	eventfd_write(j->d->be.event_fd, 1);
+	/* A reap under way takes it in its loop: no wake-up (a system
+	 * call per request) needed. */
+	if (!j->d->reaping)
+		eventfd_write(j->d->be.event_fd, 1);
 }
 
 struct qcow2_op *qcow2_op_new(struct qcow2_job *j, enum qcow2_op_kind kind)
@@ -286,6 +289,7 @@ static int io_complete(struct blk_backend *b)
 	bool more = true;
 
 	eventfd_read(b->event_fd, &ignored);
+	d->reaping = true;
 	while (more) {
 		more = false;
 		while (io_uring_peek_cqe(&d->ring, &cqe) == 0) {
@@ -312,6 +316,7 @@ static int io_complete(struct blk_backend *b)
 			more = true;
 		}
 	}
+	d->reaping = false;
 	return n;
 }
 
