@@ -16,6 +16,7 @@
 #include "block/blk_backend.h"
 #include "common/log.h"
 #include "virtio/blk.h"
+#include "tests/fuzz/fuzz_virtio.h"
 #include "vmm/guest_mem.h"
 
 #define RAM (16u << 20)
@@ -60,7 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	struct virtio_dev *d;
-	uint8_t *ram;
 	uint16_t qsize;
 
 	if (!ready)
@@ -68,16 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	d = &blk->dev;
-	ram = guest_mem_ptr(&mem, 0, RAM);
-	memset(ram, 0, 0x10000);
-	memcpy(ram, data + 1, size - 1 < 0x10000 ? size - 1 : 0x10000);
-	qsize = (uint16_t)(1u << (data[0] & 7)); /* 1..128 */
 	pthread_mutex_lock(&d->lock);
-	d->guest_features = 1ULL << VIRTIO_F_VERSION_1 |
-			    (uint64_t)((data[0] >> 3) & 1) << VIRTIO_F_EVENT_IDX |
-			    (uint64_t)((data[0] >> 4) & 1) << VIRTIO_F_INDIRECT_DESC;
-	d->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-		    VIRTIO_STATUS_DRIVER_OK;
+	qsize = fuzz_virtio_start(d, &mem, data[0], data + 1, size - 1);
 	if (virtq_enable(&d->vq[0], &mem, qsize, DESC, AVAIL, USED, data[0] & 8, data[0] & 16) == 0)
 		d->ops->queue_notify(d, 0);
 	/* Let every request the device started finish. */

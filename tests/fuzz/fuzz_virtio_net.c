@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "virtio/net.h"
+#include "tests/fuzz/fuzz_virtio.h"
 #include "vmm/guest_mem.h"
 
 #define RAM (16u << 20)
@@ -78,18 +79,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	d = &net->dev;
 	ram = guest_mem_ptr(&mem, 0, RAM);
-	memset(ram, 0, 0x10000);
-	memcpy(ram, data + 6, size - 6 < 0x10000 ? size - 6 : 0x10000);
-	qsize = (uint16_t)(1u << (data[0] & 7)); /* 1..128 */
 	pthread_mutex_lock(&d->lock);
-	d->guest_features = 1ULL << VIRTIO_F_VERSION_1 |
-			    (uint64_t)((data[0] >> 3) & 1) << VIRTIO_F_EVENT_IDX |
-			    (uint64_t)((data[0] >> 4) & 1) << VIRTIO_F_INDIRECT_DESC;
+	qsize = fuzz_virtio_start(d, &mem, data[0], data + 6, size - 6);
 	for (unsigned i = 0; i < 8; i++)
 		if (data[1] >> i & 1)
 			d->guest_features |= 1ULL << feat_bits[i];
-	d->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-		    VIRTIO_STATUS_DRIVER_OK;
 	/* Receive, transmit and control rings, 0x2000 apart. */
 	for (unsigned q = 0; q < 3; q++)
 		virtq_enable(&d->vq[q], &mem, qsize, 0x2000 * q, 0x2000 * q + 0x800,
