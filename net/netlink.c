@@ -58,7 +58,10 @@ static struct nl_sock *netlink_sock(void)
 	return sk;
 }
 
-int netlink_bridge_create(const char *name)
+/* Runs op on a link object that carries only name (what the kernel
+ * looks a link up by), on a fresh route socket. */
+static int netlink_named(const char *what, const char *name,
+			 int (*op)(struct nl_sock *sk, struct rtnl_link *link))
 {
 	struct nl_sock *sk = netlink_sock();
 	struct rtnl_link *link;
@@ -66,20 +69,30 @@ int netlink_bridge_create(const char *name)
 
 	if (!sk)
 		return -errno;
-	/* Not rtnl_link_bridge_add: without NLM_F_EXCL an existing link of
-	 * that name would count as success. */
 	link = rtnl_link_alloc();
 	if (!link) {
 		nl_socket_free(sk);
 		return -ENOMEM;
 	}
 	rtnl_link_set_name(link, name);
-	err = rtnl_link_set_type(link, "bridge");
-	if (err >= 0)
-		err = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+	err = op(sk, link);
 	rtnl_link_put(link);
 	nl_socket_free(sk);
-	return err < 0 ? netlink_fail("creating bridge", name, err) : 0;
+	return err < 0 ? netlink_fail(what, name, err) : 0;
+}
+
+/* Not rtnl_link_bridge_add: without NLM_F_EXCL an existing link of that
+ * name would count as success. */
+static int netlink_add_bridge(struct nl_sock *sk, struct rtnl_link *link)
+{
+	int err = rtnl_link_set_type(link, "bridge");
+
+	return err < 0 ? err : rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+}
+
+int netlink_bridge_create(const char *name)
+{
+	return netlink_named("creating bridge", name, netlink_add_bridge);
 }
 
 int netlink_veth_create(const char *name, const char *peer)
@@ -95,24 +108,14 @@ int netlink_veth_create(const char *name, const char *peer)
 	return err < 0 ? netlink_fail("creating veth pair", name, err) : 0;
 }
 
+static int netlink_del(struct nl_sock *sk, struct rtnl_link *link)
+{
+	return rtnl_link_delete(sk, link); /* takes a const link */
+}
+
 int netlink_link_delete(const char *name)
 {
-	struct nl_sock *sk = netlink_sock();
-	struct rtnl_link *link;
-	int err;
-
-	if (!sk)
-		return -errno;
-	link = rtnl_link_alloc();
-	if (!link) {
-		nl_socket_free(sk);
-		return -ENOMEM;
-	}
-	rtnl_link_set_name(link, name);
-	err = rtnl_link_delete(sk, link);
-	rtnl_link_put(link);
-	nl_socket_free(sk);
-	return err < 0 ? netlink_fail("deleting link", name, err) : 0;
+	return netlink_named("deleting link", name, netlink_del);
 }
 
 /* Applies what `fill` sets on a change object to the live link. */

@@ -2,6 +2,7 @@
  * the Prometheus text exposition format (version 0.0.4) for GET /metrics. */
 #include "vmm/metrics.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,24 +131,29 @@ static void metrics_prom_vcpus(FILE *f, const struct metrics_snapshot *s)
 			(unsigned long long)s->vcpus[i].emulated);
 }
 
+#define METRICS_DEV_LABELS "{device=\"%s\",type=\"%s\",pci=\"%s\"}"
+
+/* One counter family with a sample per device; field picks the counter. */
+static void metrics_prom_dev_counter(FILE *f, const struct metrics_snapshot *s, const char *name,
+				     const char *help, size_t field)
+{
+	metrics_family(f, name, "counter", help);
+	for (unsigned i = 0; i < s->nr_devs; i++) {
+		const struct metrics_dev *d = &s->devs[i];
+
+		fprintf(f, "%s" METRICS_DEV_LABELS " %llu\n", name, d->name, d->type, d->pci,
+			(unsigned long long)*(const uint64_t *)((const char *)d + field));
+	}
+}
+
 static void metrics_prom_devs(FILE *f, const struct metrics_snapshot *s)
 {
-	static const char labels[] = "{device=\"%s\",type=\"%s\",pci=\"%s\"}";
-
-	metrics_family(f, "lqvmm_virtio_notifies_total", "counter",
-		       "Queue notifications (kicks) from the guest driver.");
-	for (unsigned i = 0; i < s->nr_devs; i++) {
-		fprintf(f, "lqvmm_virtio_notifies_total");
-		fprintf(f, labels, s->devs[i].name, s->devs[i].type, s->devs[i].pci);
-		fprintf(f, " %llu\n", (unsigned long long)s->devs[i].notifies);
-	}
-	metrics_family(f, "lqvmm_virtio_interrupts_total", "counter",
-		       "Interrupts sent to the guest driver.");
-	for (unsigned i = 0; i < s->nr_devs; i++) {
-		fprintf(f, "lqvmm_virtio_interrupts_total");
-		fprintf(f, labels, s->devs[i].name, s->devs[i].type, s->devs[i].pci);
-		fprintf(f, " %llu\n", (unsigned long long)s->devs[i].interrupts);
-	}
+	metrics_prom_dev_counter(f, s, "lqvmm_virtio_notifies_total",
+				 "Queue notifications (kicks) from the guest driver.",
+				 offsetof(struct metrics_dev, notifies));
+	metrics_prom_dev_counter(f, s, "lqvmm_virtio_interrupts_total",
+				 "Interrupts sent to the guest driver.",
+				 offsetof(struct metrics_dev, interrupts));
 	metrics_family(f, "lqvmm_virtio_device_total", "counter",
 		       "Device-specific counters (requests, bytes) by counter name.");
 	for (unsigned i = 0; i < s->nr_devs; i++) {
