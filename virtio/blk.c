@@ -255,7 +255,7 @@ static void virtio_blk_notify(struct virtio_dev *d, unsigned q)
 	blk_backend_kick(b->be);
 	/* Reads from the page cache finish inside the submit: reap them now
 	 * rather than on another trip through the event loop. */
-	if (blk_backend_complete(b->be))
+	if (blk_backend_pending(b->be) && blk_backend_complete(b->be))
 		blk_backend_kick(b->be); /* requests that waited for ring space */
 	if (b->touched[q]) {
 		b->touched[q] = false;
