@@ -15,6 +15,7 @@
 
 #include "virtio/net.h"
 #include "vmm/guest_mem.h"
+#include "tests/unit/vq_test_mem.h"
 
 #define QSZ 16
 #define RAM (16ULL << 20)
@@ -32,52 +33,31 @@ static struct virtq vq;
 static struct virtio_net_rxq rxq;
 static struct virtq_elem elem;
 
-static void wr(uint64_t gpa, const void *v, size_t len)
-{
-	assert_int_equal(guest_mem_write(&mem, gpa, v, len), 0);
-}
-
-static uint16_t rd16(uint64_t gpa)
-{
-	uint16_t v;
-
-	assert_int_equal(guest_mem_read(&mem, gpa, &v, 2), 0);
-	return v;
-}
-
-static uint32_t rd32(uint64_t gpa)
-{
-	uint32_t v;
-
-	assert_int_equal(guest_mem_read(&mem, gpa, &v, 4), 0);
-	return v;
-}
-
 static void desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
 	struct virtq_desc d = { addr, len, flags, next };
 
-	wr(DESC + 16ULL * i, &d, sizeof(d));
+	vqt_wr(DESC + 16ULL * i, &d, sizeof(d));
 }
 
 static void post(uint16_t head)
 {
-	uint16_t idx = rd16(AVAIL + 2);
+	uint16_t idx = vqt_rd16(AVAIL + 2);
 
-	wr(AVAIL + 4 + 2ULL * (idx % QSZ), &head, 2);
+	vqt_wr(AVAIL + 4 + 2ULL * (idx % QSZ), &head, 2);
 	idx++;
-	wr(AVAIL + 2, &idx, 2);
+	vqt_wr(AVAIL + 2, &idx, 2);
 }
 
 static uint16_t used_idx(void)
 {
-	return rd16(USED + 2);
+	return vqt_rd16(USED + 2);
 }
 
 static void assert_used(uint16_t i, uint32_t id, uint32_t len)
 {
-	assert_int_equal(rd32(USED + 4 + 8ULL * (i % QSZ)), id);
-	assert_int_equal(rd32(USED + 8 + 8ULL * (i % QSZ)), len);
+	assert_int_equal(vqt_rd32(USED + 4 + 8ULL * (i % QSZ)), id);
+	assert_int_equal(vqt_rd32(USED + 8 + 8ULL * (i % QSZ)), len);
 }
 
 /* Chain i: one writable buffer of len bytes at BUF + i * 4096. */
@@ -104,6 +84,7 @@ static void tap_fill(size_t n, uint8_t seed)
 
 static int setup(void **state)
 {
+	vqt_use(&mem);
 	(void)state;
 	if (guest_mem_init(&mem, RAM))
 		return -1;
@@ -264,12 +245,12 @@ static void test_rx_mergeable(void **state)
 	assert_used(0, 0, 100);
 	assert_used(1, 1, 100);
 	assert_used(2, 2, 50);
-	nb = rd16(BUF + 10);
+	nb = vqt_rd16(BUF + 10);
 	assert_int_equal(nb, 3);
 	assert_int_equal(rxq.count, 1);
 	assert_int_equal(rxq.bytes, 100);
 	/* Data landed in order across the buffers. */
-	assert_int_equal(rd16(BUF + 4096 * 2 + 48), (uint16_t)((7 + 248) & 0xff) |
+	assert_int_equal(vqt_rd16(BUF + 4096 * 2 + 48), (uint16_t)((7 + 248) & 0xff) |
 						     (uint16_t)(((7 + 249) & 0xff) << 8));
 
 	/* The held chain takes the next frame, before new ones. */
@@ -280,7 +261,7 @@ static void test_rx_mergeable(void **state)
 	tap_fill(60, 1);
 	assert_int_equal(virtio_net_rxq_commit(&rxq, 60), 1);
 	assert_used(3, 3, 60);
-	assert_int_equal(rd16(BUF + 4096 * 3 + 10), 1);
+	assert_int_equal(vqt_rd16(BUF + 4096 * 3 + 10), 1);
 	/* Exactly filling a buffer uses just that one. */
 	assert_int_equal(virtio_net_rxq_prepare(&rxq, true, BIG), 1);
 	tap_fill(100, 1);
@@ -332,7 +313,7 @@ static void test_rx_single(void **state)
 	assert_used(0, 0, 1000);
 	/* num_buffers straddles the two buffers: bytes 10 and 11 are 2 and 3
 	 * of the second. */
-	assert_int_equal(rd16(BUF + 0x800 + 2), 1);
+	assert_int_equal(vqt_rd16(BUF + 0x800 + 2), 1);
 	assert_int_equal(virtio_net_rxq_fill(&rxq, &elem), 0);
 	assert_int_equal(virtio_net_rxq_prepare(&rxq, false, BIG), 1);
 	assert_int_equal(rxq.count, 1);

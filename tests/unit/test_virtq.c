@@ -18,6 +18,7 @@
 
 #include "virtio/virtq.h"
 #include "vmm/guest_mem.h"
+#include "tests/unit/vq_test_mem.h"
 
 #define QSZ 16
 #define RAM (16ULL << 20)
@@ -36,31 +37,10 @@ static struct guest_mem mem;
 static struct virtq vq;
 static uint8_t *snap; /* the low 16 MiB of RAM before a pop */
 
-/* Guest-side accessors: what a driver would write and read. */
-static void wr(uint64_t gpa, const void *v, size_t len)
-{
-	assert_int_equal(guest_mem_write(&mem, gpa, v, len), 0);
-}
-
-static uint16_t rd16(uint64_t gpa)
-{
-	uint16_t v;
-
-	assert_int_equal(guest_mem_read(&mem, gpa, &v, 2), 0);
-	return v;
-}
-
-static uint32_t rd32(uint64_t gpa)
-{
-	uint32_t v;
-
-	assert_int_equal(guest_mem_read(&mem, gpa, &v, 4), 0);
-	return v;
-}
-
+/* Guest-side accessors (vq_test_mem.h): what a driver would write and read. */
 static void wr16(uint64_t gpa, uint16_t v)
 {
-	wr(gpa, &v, 2);
+	vqt_wr(gpa, &v, 2);
 }
 
 static void desc_at(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
@@ -68,7 +48,7 @@ static void desc_at(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uin
 {
 	struct virtq_desc d = { addr, len, flags, next };
 
-	wr(table + 16ULL * i, &d, sizeof(d));
+	vqt_wr(table + 16ULL * i, &d, sizeof(d));
 }
 
 #define D(i, addr, len, flags, next) desc_at(DESC, i, addr, len, flags, next)
@@ -87,7 +67,7 @@ static void desc_at(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uin
 
 static void post(uint16_t head)
 {
-	uint16_t idx = rd16(AVAIL_IDX);
+	uint16_t idx = vqt_rd16(AVAIL_IDX);
 
 	wr16(AVAIL_RING(idx), head);
 	wr16(AVAIL_IDX, idx + 1);
@@ -106,12 +86,13 @@ static void assert_iov(const struct virtq_elem *e, unsigned k, uint64_t gpa, siz
 
 static void assert_used(uint16_t i, uint32_t id, uint32_t len)
 {
-	assert_int_equal(rd32(USED_ID(i)), id);
-	assert_int_equal(rd32(USED_LEN(i)), len);
+	assert_int_equal(vqt_rd32(USED_ID(i)), id);
+	assert_int_equal(vqt_rd32(USED_LEN(i)), len);
 }
 
 static int setup_ram(uint64_t size)
 {
+	vqt_use(&mem);
 	if (guest_mem_init(&mem, size))
 		return -1;
 	virtq_reset(&vq);
@@ -200,7 +181,7 @@ static void expect_broken(int want, const char *why)
 	assert_int_equal(vq.last_avail, last);
 	assert_false(virtq_enable_notify(&vq));
 	assert_int_equal(first_diff(), -1);
-	assert_int_equal(rd16(USED_IDX), 0);
+	assert_int_equal(vqt_rd16(USED_IDX), 0);
 	assert_non_null(strstr(log, "test-dev queue 3: malformed ring: "));
 	if (!strstr(log, why))
 		fail_msg("log \"%s\" does not say \"%s\"", log, why);
@@ -289,7 +270,7 @@ static void test_out_only(void **state)
 	assert_int_equal(vq.last_avail, 1);
 	assert_int_equal(virtq_pop(&vq, &e), 0);
 	virtq_push(&vq, 4, 0);
-	assert_int_equal(rd16(USED_IDX), 1);
+	assert_int_equal(vqt_rd16(USED_IDX), 1);
 	assert_used(0, 4, 0);
 	assert_false(vq.broken);
 }
@@ -309,7 +290,7 @@ static void test_in_only(void **state)
 	assert_int_equal(e.in_len, 512);
 	assert_iov(&e, 0, BUF + 0x800, 512);
 	virtq_push(&vq, 15, 300);
-	assert_int_equal(rd16(USED_IDX), 1);
+	assert_int_equal(vqt_rd16(USED_IDX), 1);
 	assert_used(0, 15, 300);
 }
 
@@ -335,7 +316,7 @@ static void test_out_in_with_empty(void **state)
 	assert_iov(&e, 1, BUF + 0x1000, 512);
 	assert_iov(&e, 2, BUF + 0x2000, 1);
 	virtq_push(&vq, 0, 513);
-	assert_int_equal(rd16(USED_IDX), 1);
+	assert_int_equal(vqt_rd16(USED_IDX), 1);
 	assert_used(0, 0, 513);
 }
 
@@ -357,7 +338,7 @@ static void test_out_of_order_completion(void **state)
 	virtq_push(&vq, 2, 8);
 	virtq_push(&vq, 0, 1);
 	virtq_push(&vq, 1, 0);
-	assert_int_equal(rd16(USED_IDX), 3);
+	assert_int_equal(vqt_rd16(USED_IDX), 3);
 	assert_used(0, 2, 8);
 	assert_used(1, 0, 1);
 	assert_used(2, 1, 0);
@@ -396,10 +377,10 @@ static void test_index_wrap(void **state)
 		D(i, BUF + 0x100 * i, 32, W, 0);
 		post((uint16_t)i);
 	}
-	assert_int_equal(rd16(AVAIL_IDX), 2);
+	assert_int_equal(vqt_rd16(AVAIL_IDX), 2);
 	/* Ring slots 14, 15, 0, 1. */
-	assert_int_equal(rd16(AVAIL_RING(65535)), 2);
-	assert_int_equal(rd16(AVAIL_RING(0)), 3);
+	assert_int_equal(vqt_rd16(AVAIL_RING(65535)), 2);
+	assert_int_equal(vqt_rd16(AVAIL_RING(0)), 3);
 	for (unsigned i = 1; i <= 4; i++) {
 		assert_int_equal(virtq_pop(&vq, &e), 1);
 		assert_int_equal(e.head, i);
@@ -407,7 +388,7 @@ static void test_index_wrap(void **state)
 	}
 	assert_int_equal(virtq_pop(&vq, &e), 0);
 	assert_int_equal(vq.last_avail, 2);
-	assert_int_equal(rd16(USED_IDX), 2);
+	assert_int_equal(vqt_rd16(USED_IDX), 2);
 	assert_used(65534, 1, 10);
 	assert_used(65535, 2, 20);
 	assert_used(0, 3, 30);
@@ -430,7 +411,7 @@ static void test_enable_resumes_indices(void **state)
 	assert_int_equal(virtq_pop(&vq, &e), 1);
 	assert_int_equal(e.head, 7);
 	virtq_push(&vq, 7, 0);
-	assert_int_equal(rd16(USED_IDX), 0);
+	assert_int_equal(vqt_rd16(USED_IDX), 0);
 	assert_used(65535, 7, 0);
 }
 
@@ -551,7 +532,7 @@ static void test_no_interrupt(void **state)
 	wr16(AVAIL_FLAGS, 0);
 	assert_true(virtq_should_notify(&vq));
 	/* Without event idx, the avail_event field is never written. */
-	assert_int_equal(rd16(AVAIL_EVENT), 0);
+	assert_int_equal(vqt_rd16(AVAIL_EVENT), 0);
 }
 
 static void test_kick_suppression(void **state)
@@ -560,14 +541,14 @@ static void test_kick_suppression(void **state)
 
 	(void)state;
 	virtq_disable_notify(&vq);
-	assert_int_equal(rd16(USED_FLAGS), VIRTQ_USED_F_NO_NOTIFY);
+	assert_int_equal(vqt_rd16(USED_FLAGS), VIRTQ_USED_F_NO_NOTIFY);
 	assert_false(virtq_enable_notify(&vq));
-	assert_int_equal(rd16(USED_FLAGS), 0);
+	assert_int_equal(vqt_rd16(USED_FLAGS), 0);
 	virtq_disable_notify(&vq);
 	D(0, BUF, 16, 0, 0);
 	post(0); /* raced in while kicks were off */
 	assert_true(virtq_enable_notify(&vq));
-	assert_int_equal(rd16(USED_FLAGS), 0);
+	assert_int_equal(vqt_rd16(USED_FLAGS), 0);
 	assert_int_equal(virtq_pop(&vq, &e), 1);
 	assert_false(virtq_enable_notify(&vq));
 }
@@ -616,7 +597,7 @@ static void test_event_idx_interrupts(void **state)
 	wr16(USED_EVENT, 7);
 	push_one();              /* 8 */
 	assert_true(virtq_should_notify(&vq));
-	assert_int_equal(rd16(USED_IDX), 8);
+	assert_int_equal(vqt_rd16(USED_IDX), 8);
 	assert_false(vq.broken);
 }
 
@@ -633,16 +614,16 @@ static void test_event_idx_kicks(void **state)
 	post(0);
 	post(0);
 	virtq_disable_notify(&vq);
-	assert_int_equal(rd16(USED_FLAGS), 0);
+	assert_int_equal(vqt_rd16(USED_FLAGS), 0);
 	assert_int_equal(virtq_pop(&vq, &e), 1);
-	assert_int_equal(rd16(AVAIL_EVENT), 0);
+	assert_int_equal(vqt_rd16(AVAIL_EVENT), 0);
 	assert_true(virtq_enable_notify(&vq)); /* one still there */
 	assert_int_equal(virtq_pop(&vq, &e), 1);
-	assert_int_equal(rd16(AVAIL_EVENT), 1);
+	assert_int_equal(vqt_rd16(AVAIL_EVENT), 1);
 	wr16(AVAIL_EVENT, 0x5555);
 	assert_false(virtq_enable_notify(&vq));
-	assert_int_equal(rd16(AVAIL_EVENT), 1);
-	assert_int_equal(rd16(USED_FLAGS), 0);
+	assert_int_equal(vqt_rd16(AVAIL_EVENT), 1);
+	assert_int_equal(vqt_rd16(USED_FLAGS), 0);
 }
 
 /* After half the index space without a look, the recorded index would
