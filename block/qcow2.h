@@ -176,15 +176,9 @@ int qcow2_pread(struct qcow2_image *img, void *buf, size_t len, uint64_t off);
 int qcow2_pwrite(struct qcow2_image *img, const void *buf, size_t len, uint64_t off);
 int qcow2_sync(struct qcow2_image *img);
 
-/* Byte helpers over a (iov, cnt) list. */
-size_t qcow2_iov_copy_to(const struct iovec *iov, unsigned cnt, uint64_t skip, const void *src,
-			 size_t len);
-size_t qcow2_iov_copy_from(const struct iovec *iov, unsigned cnt, uint64_t skip, void *dst,
-			   size_t len);
-void qcow2_iov_zero(const struct iovec *iov, unsigned cnt, uint64_t skip, size_t len);
-/* A new array describing len bytes of iov after skip; NULL on ENOMEM. */
+/* Copying and zeroing over a (iov, cnt) list: common/iov.h.
+ * A new array describing len bytes of iov after skip; NULL on ENOMEM. */
 struct iovec *qcow2_iov_slice(const struct iovec *iov, unsigned cnt, uint64_t skip, uint64_t len,
 			      unsigned *outcnt);
-uint64_t qcow2_iov_len(const struct iovec *iov, unsigned cnt);
 
 #endif

@@ -1,6 +1,7 @@
 /* block/qcow2_io: the qcow2 backend's blk_backend ops: jobs, the op
  * queue in front of the ring, and completions. */
 #include "block/qcow2_dev.h"
+#include "common/iov.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -79,7 +80,7 @@ void qcow2_op_free(struct qcow2_op *op)
 static int io_req_check(struct qcow2_dev *d, struct blk_req *req)
 {
 	uint64_t len = req->op == BLK_OP_READ || req->op == BLK_OP_WRITE ?
-			       qcow2_iov_len(req->iov, req->iovcnt) : req->len;
+			       iov_size(req->iov, req->iovcnt) : req->len;
 
 	if (req->op != BLK_OP_READ && req->op != BLK_OP_FLUSH && d->be.read_only)
 		return -EROFS;
@@ -106,7 +107,7 @@ static int io_submit(struct blk_backend *b, struct blk_req *req)
 	}
 	switch (req->op) {
 	case BLK_OP_READ:
-		qcow2_read_range(d, j, d->top, req->offset, qcow2_iov_len(req->iov, req->iovcnt),
+		qcow2_read_range(d, j, d->top, req->offset, iov_size(req->iov, req->iovcnt),
 				 req->iov, req->iovcnt, 0);
 		break;
 	case BLK_OP_FLUSH:
@@ -248,7 +249,7 @@ static void io_rw_done(struct qcow2_dev *d, struct qcow2_op *op, int res)
 			res = -EIO;
 		} else if (op->kind == QOP_READV) {
 			/* Past the end of the file: zeros, never stale memory. */
-			qcow2_iov_zero(op->iov, op->iovcnt, op->done, op->len - op->done);
+			iov_zero(op->iov, op->iovcnt, op->done, op->len - op->done);
 		} else {
 			memset(op->cbuf + op->done, 0, op->len - op->done);
 		}

@@ -4,6 +4,7 @@
  * come from the backing file (zeros past its end), compressed clusters
  * are read into a bounce buffer and inflated on completion. */
 #include "block/qcow2_dev.h"
+#include "common/iov.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -96,8 +97,8 @@ void qcow2_read_compressed_done(struct qcow2_op *op, int res)
 		res = -EIO;
 	}
 	if (!res)
-		qcow2_iov_copy_to(op->iov, op->iovcnt, 0, out + op->in_off,
-				  qcow2_iov_len(op->iov, op->iovcnt));
+		iov_from_buf(op->iov, op->iovcnt, 0, out + op->in_off,
+				  iov_size(op->iov, op->iovcnt));
 	free(out);
 	qcow2_job_put(op->job, res);
 	qcow2_op_free(op);
@@ -124,7 +125,7 @@ static int read_cluster(struct qcow2_dev *d, struct qcow2_job *j, struct qcow2_i
 		}
 		/* fall through */
 	case QCOW2_ZERO:
-		qcow2_iov_zero(iov, cnt, skip, len);
+		iov_zero(iov, cnt, skip, len);
 		return 0;
 	}
 	return 0;
@@ -140,7 +141,7 @@ void qcow2_read_range(struct qcow2_dev *d, struct qcow2_job *j, struct qcow2_ima
 
 		if (off >= img->size) {
 			/* A backing file smaller than the image above: zeros. */
-			qcow2_iov_zero(iov, cnt, skip, len);
+			iov_zero(iov, cnt, skip, len);
 			return;
 		}
 		if (n > img->size - off)

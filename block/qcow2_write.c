@@ -13,6 +13,7 @@
  * A guest cluster with an allocation or L2 update in flight is busy:
  * further writes to it wait, so no two updates of one entry race. */
 #include "block/qcow2_dev.h"
+#include "common/iov.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -167,7 +168,7 @@ static void piece_fill(struct qcow2_piece *p, uint8_t *buf)
 	const struct blk_req *r = p->job->req;
 
 	if (p->op == BLK_OP_WRITE)
-		qcow2_iov_copy_from(r->iov, r->iovcnt, p->src_skip, buf, p->in_len);
+		iov_to_buf(r->iov, r->iovcnt, p->src_skip, buf, p->in_len);
 	else
 		memset(buf, 0, p->in_len);
 }
@@ -409,7 +410,7 @@ void qcow2_write_start(struct qcow2_dev *d, struct qcow2_job *j)
 	struct blk_req *r = j->req;
 	struct qcow2_image *img = d->top;
 	uint64_t off = r->offset, skip = 0;
-	uint64_t len = r->op == BLK_OP_WRITE ? qcow2_iov_len(r->iov, r->iovcnt) : r->len;
+	uint64_t len = r->op == BLK_OP_WRITE ? iov_size(r->iov, r->iovcnt) : r->len;
 
 	while (len) {
 		uint32_t in_off = (uint32_t)(off & (img->cluster_size - 1));

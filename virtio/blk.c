@@ -8,7 +8,7 @@
 
 #include "block/blk_backend.h"
 #include "common/log.h"
-#include "virtio/iov.h"
+#include "common/iov.h"
 #include "vmm/event_loop.h"
 
 /* Feature bits (virtio 1.2, 5.2.3). */

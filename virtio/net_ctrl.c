@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "virtio/iov.h"
+#include "common/iov.h"
 
 #define VIRTIO_NET_CTRL_RX 0
 #define VIRTIO_NET_CTRL_RX_PROMISC 0

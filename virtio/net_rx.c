@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "virtio/iov.h"
+#include "common/iov.h"
 
 /* Frames per pass before the event loop gets a turn (the rest go on
  * from again_efd), and frames between interrupts within a pass. */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio/iov.h"
+#include "common/iov.h"
 
 int virtio_net_rxq_init(struct virtio_net_rxq *r, struct virtq *vq, unsigned cap)
 {

@@ -9,7 +9,7 @@
 #include <sys/uio.h>
 
 #include "common/log.h"
-#include "virtio/iov.h"
+#include "common/iov.h"
 
 #define VIRTIO_NET_TX_IOV 1024 /* the kernel's UIO_MAXIOV */
 #define VIRTIO_NET_TX_BUDGET 256

@@ -1,4 +1,4 @@
-#include "virtio/iov.h"
+#include "common/iov.h"
 
 #include <string.h>
 
@@ -11,8 +11,10 @@ size_t iov_size(const struct iovec *iov, unsigned n)
 	return s;
 }
 
+enum iov_dir { IOV_TO_BUF, IOV_FROM_BUF, IOV_ZERO };
+
 static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len,
-		       int to_buf)
+		       enum iov_dir dir)
 {
 	size_t done = 0;
 
@@ -24,10 +26,12 @@ static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off, void *bu
 			continue;
 		}
 		take = l - off < len - done ? l - off : len - done;
-		if (to_buf)
+		if (dir == IOV_TO_BUF)
 			memcpy((char *)buf + done, (char *)iov[i].iov_base + off, take);
-		else
+		else if (dir == IOV_FROM_BUF)
 			memcpy((char *)iov[i].iov_base + off, (const char *)buf + done, take);
+		else
+			memset((char *)iov[i].iov_base + off, 0, take);
 		done += take;
 		off = 0;
 	}
@@ -36,12 +40,17 @@ static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off, void *bu
 
 size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len)
 {
-	return iov_copy(iov, n, off, buf, len, 1);
+	return iov_copy(iov, n, off, buf, len, IOV_TO_BUF);
 }
 
 size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t off, const void *buf, size_t len)
 {
-	return iov_copy(iov, n, off, (void *)buf, len, 0);
+	return iov_copy(iov, n, off, (void *)buf, len, IOV_FROM_BUF);
+}
+
+size_t iov_zero(const struct iovec *iov, unsigned n, size_t off, size_t len)
+{
+	return iov_copy(iov, n, off, NULL, len, IOV_ZERO);
 }
 
 int iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len, struct iovec *dst,
